@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * st_sinks.h - where notifications go: stdout, files, Kafka.
+ *
+ * Every sink has the same shape. Workers hand it finished JSON lines with
+ * st_sink_write() and close a batch with st_sink_flush(); the result of both
+ * says whether the sink accepted the line (written or queued), wants the
+ * caller to retry, or dropped it. The collector acks an inform only when
+ * every sink accepted its line AND the flush of its batch succeeded.
+ *
+ * Threads: a sink is created and freed by the main thread. After
+ * st_sink_start(), st_sink_write()/st_sink_flush() may be called by worker
+ * threads, each passing its own worker index (0 .. nworkers-1): a sink keeps
+ * per-worker state (batch buffers, counters) indexed by it, so the per-line
+ * path takes no shared lock. A file or stdout sink takes its own mutex once
+ * per flushed batch so that lines from different workers never interleave.
+ * st_sink_reopen() and st_sink_stats() are safe from any thread.
+ */
+#ifndef ST_SINKS_H
+#define ST_SINKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Result of handing a line to a sink. */
+typedef enum st_sink_result {
+	ST_SINK_ACCEPTED = 0, /* written, or queued for sure delivery */
+	ST_SINK_RETRY = 1,    /* not taken now; nothing is lost yet */
+	ST_SINK_DROPPED = 2,  /* lost; the sink counted why */
+} st_sink_result_t;
+
+/** What a sink may want besides the line (Kafka key and headers). */
+typedef struct st_sink_rec {
+	const char *line; /* one JSON document ending in '\n' */
+	size_t len;
+	const char *src_ip; /* borrowed spans, not NUL-terminated */
+	size_t src_ip_len;
+	const char *agent_addr;
+	size_t agent_addr_len;
+	const char *trap_oid;
+	size_t trap_oid_len;
+	const char *version; /* "v1", "v2c", "v3" (NUL-terminated) */
+	const char *pdu;     /* "trap", "inform" */
+} st_sink_rec_t;
+
+/** Counters of one sink, summed over workers. */
+typedef struct st_sink_stats {
+	uint64_t accepted;   /* lines taken (written or queued) */
+	uint64_t written;    /* lines written / delivered */
+	uint64_t retried;    /* st_sink_write() answered RETRY */
+	uint64_t dropped;    /* lines lost, all reasons */
+	uint64_t errors;     /* write errors (I/O, delivery failures) */
+	uint64_t in_flight;  /* queued but not delivered (Kafka) */
+	uint64_t spooled;    /* lines in the on-disk spool (Kafka) */
+	uint64_t spool_bytes;
+	uint64_t evicted;    /* spooled lines evicted for space (Kafka) */
+} st_sink_stats_t;
+
+/** Settings shared by all sinks; Kafka settings are NULL-terminated
+ * name/value pairs from output.kafka.* (without that prefix). */
+typedef struct st_sink_conf {
+	unsigned nworkers;
+	size_t batch_bytes;             /* per-worker batch buffer */
+	const char *const *kafka;       /* "topic","traps", "key","src_ip", ... NULL */
+	const char *const *rdkafka;     /* librdkafka properties: name, value, ..., NULL */
+} st_sink_conf_t;
+
+typedef struct st_sink st_sink_t;
+
+/**
+ * @brief Create a sink from an output URI: "stdout", "file:/path",
+ * "kafka://host:9092[,host2:9092]/topic".
+ * @return 0 and *out, or a negative error with err naming what is wrong.
+ */
+int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, char *err,
+		size_t errlen);
+
+/** @brief Start background machinery (Kafka poller, spool replay). */
+int st_sink_start(st_sink_t *sink, char *err, size_t errlen);
+
+/** @brief Hand one line to the sink (worker thread @p worker). */
+st_sink_result_t st_sink_write(st_sink_t *sink, unsigned worker, const st_sink_rec_t *rec);
+
+/**
+ * @brief End of a worker's batch: write out what this worker buffered.
+ * @return ST_SINK_ACCEPTED when everything accepted since the last flush
+ *         is written/queued; otherwise those lines were counted as dropped.
+ */
+st_sink_result_t st_sink_flush(st_sink_t *sink, unsigned worker);
+
+/** @brief Reopen files (SIGHUP, logrotate). */
+int st_sink_reopen(st_sink_t *sink);
+
+/** @brief Can the sink accept lines now (readiness)? */
+int st_sink_ready(const st_sink_t *sink);
+
+/**
+ * @brief Drain at shutdown: flush every worker's buffer (workers must be
+ * stopped), wait up to @p timeout_ms for delivery, spool what is left.
+ */
+int st_sink_close(st_sink_t *sink, int timeout_ms);
+
+/** @brief Counters, summed over workers; safe from any thread. */
+void st_sink_stats(const st_sink_t *sink, st_sink_stats_t *stats);
+
+/** @brief The sink's URI as given, and its kind ("stdout", "file", "kafka"). */
+const char *st_sink_uri(const st_sink_t *sink);
+const char *st_sink_kind(const st_sink_t *sink);
+
+void st_sink_free(st_sink_t *sink);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ST_SINKS_H */
