@@ -58,6 +58,13 @@ typedef struct st_sink_stats {
 	uint64_t spooled;    /* lines in the on-disk spool (Kafka) */
 	uint64_t spool_bytes;
 	uint64_t evicted;    /* spooled lines evicted for space (Kafka) */
+	uint64_t replayed;   /* spooled lines produced again (Kafka) */
+	/* Kafka delivery failures by reason, after librdkafka's own retries
+	 * (their sum is part of errors): */
+	uint64_t failed_timeout;  /* timed out (message.timeout.ms): spooled */
+	uint64_t failed_purged;   /* purged at an outage or shutdown: spooled */
+	uint64_t failed_rejected; /* refused for good (too large, invalid): dropped */
+	uint64_t failed_other;    /* any other error: spooled */
 } st_sink_stats_t;
 
 /** Settings shared by all sinks; Kafka settings are NULL-terminated

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * collector.h - the collector's runtime: listeners, ingest threads, rings,
+ * workers, counters. Private to collector/.
+ *
+ * Ownership and threads:
+ * - st_rt_t is built by the main thread before any other thread starts and
+ *   torn down after all have been joined. Its settings are read-only while
+ *   threads run.
+ * - rings[i * nworkers + w] is written by ingest thread i and read by
+ *   worker w only.
+ * - Each thread owns its counters (one writer; relaxed atomic loads and
+ *   stores, so a scrape from another thread never sees a torn value and
+ *   the owner pays no locked instruction).
+ * - rt->auth (communities) is swapped by the main thread on reload; workers
+ *   load it once per batch and announce quiescence through their epoch
+ *   (see st_rt_swap_auth()).
+ */
+#ifndef ST_COLLECTOR_H
+#define ST_COLLECTOR_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ring.h"
+#include "st_codec.h"
+#include "st_sinks.h"
+#include "st_usm.h"
+
+#define ST_DGRAM_MAX 65535
+
+typedef union st_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+} st_sa_t;
+
+/* ---- counters ------------------------------------------------------ */
+
+typedef _Atomic uint64_t st_ctr_t;
+
+static inline void st_ctr_add(st_ctr_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t st_ctr_get(const st_ctr_t *c)
+{
+	return atomic_load_explicit((st_ctr_t *)c, memory_order_relaxed);
+}
+
+/* X(id, metric name without prefix, labels, help) */
+#define ST_INGEST_COUNTERS(X)                                                                      \
+	X(RX, "datagrams_received_total", "", "Datagrams received")                                \
+	X(RX_BYTES, "received_bytes_total", "", "Bytes of datagrams received")                     \
+	X(KERNEL_DROPS, "kernel_drops_total", "", "Datagrams the kernel dropped (SO_RXQ_OVFL)")    \
+	X(RING_FULL, "drops_total", "reason=\"ring_full\"",                                        \
+	  "Datagrams dropped because a worker's ring was full")                                   \
+	X(OVERSIZED, "drops_total", "reason=\"oversized\"",                                        \
+	  "Datagrams dropped because they were truncated on receive")
+
+#define ST_WORKER_COUNTERS(X)                                                                      \
+	X(NOTIF_V1_TRAP, "notifications_total", "version=\"v1\",pdu=\"trap\"",                     \
+	  "Notifications emitted")                                                                 \
+	X(NOTIF_V2C_TRAP, "notifications_total", "version=\"v2c\",pdu=\"trap\"", NULL)             \
+	X(NOTIF_V2C_INFORM, "notifications_total", "version=\"v2c\",pdu=\"inform\"", NULL)         \
+	X(NOTIF_V3_TRAP, "notifications_total", "version=\"v3\",pdu=\"trap\"", NULL)               \
+	X(NOTIF_V3_INFORM, "notifications_total", "version=\"v3\",pdu=\"inform\"", NULL)           \
+	X(DROP_MALFORMED, "drops_total", "reason=\"malformed\"", "Datagrams dropped, by reason")   \
+	X(DROP_COMMUNITY, "drops_total", "reason=\"community\"", NULL)                             \
+	X(DROP_UNSUPPORTED_PDU, "drops_total", "reason=\"unsupported_pdu\"", NULL)                 \
+	X(DROP_ENCODE, "drops_total", "reason=\"encode\"", NULL)                                   \
+	X(DROP_SINK, "drops_total", "reason=\"sink\"", NULL)                                       \
+	X(INFORM_ACKED, "informs_acked_total", "", "Informs answered with a Response")             \
+	X(INFORM_RETRANSMIT, "inform_retransmissions_total", "",                                   \
+	  "Inform retransmissions acked again but not emitted twice")                              \
+	X(INFORM_NOT_ACKED, "informs_not_acked_total", "reason=\"sink\"",                          \
+	  "Informs left unacked so that the sender retries")                                       \
+	X(SEND_ERRORS, "send_errors_total", "", "Responses and Reports that could not be sent")    \
+	X(REPORTS_SENT, "reports_sent_total", "", "SNMPv3 Reports sent")
+
+#define ST_X_ENUM(id, name, labels, help) ST_CTR_##id,
+enum { ST_INGEST_COUNTERS(ST_X_ENUM) ST_INGEST_NCTR };
+enum { ST_WORKER_COUNTERS(ST_X_ENUM) ST_WORKER_NCTR };
+#undef ST_X_ENUM
+
+/* ---- listeners and records ----------------------------------------- */
+
+typedef struct st_listener {
+	char *uri;
+	st_sa_t addr;
+	socklen_t addrlen;
+} st_listener_t;
+
+/* one datagram in a ring */
+typedef struct st_rec {
+	st_ring_hdr_t hdr;
+	uint32_t len;      /* datagram bytes after this header */
+	uint16_t listener; /* index into rt->lis */
+	int fd;            /* socket it came in on (for replies) */
+	int ifindex;       /* from IP(V6)_PKTINFO */
+	struct timespec ts;
+	st_sa_t src;
+	st_sa_t dst; /* local address (IP(V6)_PKTINFO) and listener port */
+	uint8_t data[];
+} st_rec_t;
+
+/* ---- threads -------------------------------------------------------- */
+
+enum { ST_BACKEND_AUTO = 0, ST_BACKEND_IO_URING = 1, ST_BACKEND_RECVMMSG = 2 };
+
+typedef struct st_rt st_rt_t;
+
+typedef struct st_ingest {
+	st_rt_t *rt;
+	unsigned id;
+	pthread_t thread;
+	int backend; /* resolved: io_uring or recvmmsg */
+	int *fds;    /* one socket per listener */
+	uint32_t *ovfl_last;
+	st_ctr_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
+	uint8_t *dirty;                  /* rings written this batch */
+	void *backend_state;
+} st_ingest_t;
+
+typedef struct st_dedup st_dedup_t;
+
+typedef struct st_worker {
+	st_rt_t *rt;
+	unsigned id;
+	pthread_t thread;
+	_Atomic uint32_t wake;     /* futex word */
+	_Atomic int sleeping;      /* 1 while waiting on wake */
+	_Atomic uint64_t epoch;    /* last auth epoch seen; UINT64_MAX idle */
+	st_ctr_t ctr[ST_WORKER_NCTR];
+	st_usm_worker_t *usm;
+	st_msg_t msg;
+	char *json;                /* st_json_bound(ST_DGRAM_MAX) bytes */
+	size_t json_cap;
+	st_dedup_t *dedup;
+	void *acks;                /* pending inform acks of the batch */
+	time_t bad_sec;            /* log.bad_packets rate limit */
+	unsigned bad_count;
+} st_worker_t;
+
+/* community allow-list, immutable once published */
+typedef struct st_auth {
+	int any;
+	size_t n;
+	char **names;
+	size_t *lens;
+} st_auth_t;
+
+struct st_rt {
+	/* settings (read-only while threads run) */
+	unsigned ningest, nworkers;
+	int backend;
+	size_t rcvbuf, ring_bytes;
+	unsigned batch;
+	int affinity;
+	const char *name; /* collector name */
+	int out_community, out_raw;
+	int log_bad_packets;
+
+	st_listener_t *lis;
+	unsigned nlis;
+	st_ring_t *rings; /* [ningest * nworkers] */
+	st_ingest_t *ingest;
+	st_worker_t *workers;
+	st_sink_t **sinks;
+	unsigned nsinks;
+	st_usm_t *usm;
+
+	_Atomic(st_auth_t *) auth;
+	_Atomic uint64_t auth_epoch;
+
+	_Atomic int stop_ingest;  /* ingest: read what is queued, then exit */
+	_Atomic int stop_workers; /* workers: empty the rings, then exit */
+	_Atomic int threads_running;
+};
+
+/* listener.c */
+int st_listener_parse(const char *uri, st_listener_t *lis, char *err, size_t errlen);
+int st_listener_socket(const st_listener_t *lis, size_t rcvbuf, char *err, size_t errlen);
+int st_listener_probe(const st_listener_t *lis, char *err, size_t errlen);
+
+/* ingest.c */
+int st_ingest_start(st_rt_t *rt, char *err, size_t errlen);
+void st_ingest_join(st_rt_t *rt);
+const char *st_backend_name(int backend);
+
+/* worker.c */
+int st_worker_start(st_rt_t *rt, char *err, size_t errlen);
+void st_worker_join(st_rt_t *rt);
+void st_worker_wake(st_worker_t *wk);
+unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src);
+
+/* auth */
+int st_auth_new(char *const *names, size_t n, st_auth_t **out);
+void st_auth_free(st_auth_t *auth);
+int st_auth_allows(const st_auth_t *auth, const uint8_t *community, size_t len);
+/* publish new communities; returns once no worker uses the old ones */
+void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth);
+
+/* metrics.c */
+void st_metrics_write(const st_rt_t *rt, FILE *out);
+
+/* log.c */
+enum { ST_LOG_ERROR = 0, ST_LOG_WARN = 1, ST_LOG_INFO = 2, ST_LOG_DEBUG = 3 };
+void st_log_setup(int level, int json);
+void st_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* ST_COLLECTOR_H */

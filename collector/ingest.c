@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ingest.c - ingest threads: datagrams from the sockets into the rings.
+ *
+ * Each ingest thread owns one SO_REUSEPORT socket per listener and one of
+ * two receive backends:
+ *
+ * - io_uring: one multishot recvmsg per socket, receiving into a ring of
+ *   provided buffers (liburing 2.3 has no io_uring_setup_buf_ring: the
+ *   buffer ring is mmap'ed, initialised and registered by hand). One
+ *   io_uring_submit_and_wait_timeout() returns a whole batch of
+ *   completions; buffers go back to the kernel in one advance.
+ * - recvmmsg: poll() over the sockets, then recvmmsg() batches of
+ *   ingest.batch datagrams from each readable one.
+ *
+ * "auto" tries io_uring and falls back to recvmmsg when the kernel or a
+ * seccomp profile refuses it (Docker's default does), saying so once.
+ *
+ * Per datagram the thread copies the bytes and their metadata (source,
+ * local address from IP(V6)_PKTINFO, receive time, socket) into the ring of
+ * the worker that owns the source address, so one agent's notifications
+ * keep their order. A full ring is a counted drop; nothing here blocks on a
+ * worker, allocates or logs per datagram. After each batch every ring
+ * written is published once and its worker woken if it sleeps.
+ *
+ * Shutdown: when rt->stop_ingest is set the thread keeps reading until its
+ * sockets have been quiet for a moment (at most ST_DRAIN_MAX_MS), so what
+ * the kernel had queued when the signal came is not lost, then exits.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+#define ST_URING_NBUFS 256 /* provided buffers per thread (power of two) */
+#define ST_URING_BGID 0
+#define ST_CONTROL_LEN                                                                             \
+	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64)
+#define ST_QUIET_MS 50        /* drain: this long without data means empty */
+#define ST_DRAIN_MAX_MS 2000  /* drain: never longer than this */
+#define ST_POLL_MS 200        /* how often an idle thread looks at stop flags */
+
+const char *st_backend_name(int backend)
+{
+	switch (backend) {
+	case ST_BACKEND_IO_URING:
+		return "io_uring";
+	case ST_BACKEND_RECVMMSG:
+		return "recvmmsg";
+	default:
+		return "auto";
+	}
+}
+
+/* ---- common: one datagram into its worker's ring -------------------- */
+
+static void ingest_cmsgs(st_ingest_t *in, unsigned li, struct msghdr *mh, st_rec_t *rec)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			rec->dst.in.sin_family = AF_INET;
+			rec->dst.in.sin_addr = pi.ipi_addr;
+			rec->ifindex = pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			rec->dst.in6.sin6_family = AF_INET6;
+			rec->dst.in6.sin6_addr = pi.ipi6_addr;
+			rec->ifindex = (int)pi.ipi6_ifindex;
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			uint32_t ovfl;
+
+			memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
+			if (ovfl != in->ovfl_last[li]) {
+				st_ctr_add(&in->ctr[li][ST_CTR_KERNEL_DROPS],
+					   (uint32_t)(ovfl - in->ovfl_last[li]));
+				in->ovfl_last[li] = ovfl;
+			}
+		}
+	}
+}
+
+/*
+ * Take one received datagram. The record is reserved in the worker's ring
+ * first and the metadata written straight into it, so the datagram is
+ * copied exactly once.
+ */
+static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, size_t len,
+		       int truncated, struct msghdr *mh, const struct timespec *ts)
+{
+	st_rt_t *rt = in->rt;
+	const st_sa_t *src = (const st_sa_t *)mh->msg_name;
+	unsigned w;
+	st_rec_t *rec;
+	st_ring_t *ring;
+
+	st_ctr_add(&in->ctr[li][ST_CTR_RX], 1);
+	st_ctr_add(&in->ctr[li][ST_CTR_RX_BYTES], len);
+	if (truncated) {
+		st_ctr_add(&in->ctr[li][ST_CTR_OVERSIZED], 1);
+		ingest_cmsgs(in, li, mh, &(st_rec_t){0});
+		return;
+	}
+	w = st_worker_pick(rt, src);
+	ring = &rt->rings[in->id * rt->nworkers + w];
+	rec = st_ring_reserve(ring, sizeof(*rec) + len);
+	if (!rec) {
+		st_ctr_add(&in->ctr[li][ST_CTR_RING_FULL], 1);
+		ingest_cmsgs(in, li, mh, &(st_rec_t){0});
+		return;
+	}
+	rec->len = (uint32_t)len;
+	rec->listener = (uint16_t)li;
+	rec->fd = fd;
+	rec->ifindex = 0;
+	rec->ts = *ts;
+	memset(&rec->src, 0, sizeof(rec->src));
+	memcpy(&rec->src, src, mh->msg_namelen < sizeof(rec->src) ? mh->msg_namelen
+								 : sizeof(rec->src));
+	rec->dst = rt->lis[li].addr; /* port; address from PKTINFO below */
+	ingest_cmsgs(in, li, mh, rec);
+	memcpy(rec->data, data, len);
+	st_ring_commit(ring, rec, sizeof(*rec) + len);
+	in->dirty[w] = 1;
+}
+
+/* end of a batch: publish and wake */
+static void ingest_publish(st_ingest_t *in)
+{
+	st_rt_t *rt = in->rt;
+
+	for (unsigned w = 0; w < rt->nworkers; w++) {
+		if (!in->dirty[w])
+			continue;
+		in->dirty[w] = 0;
+		if (st_ring_publish(&rt->rings[in->id * rt->nworkers + w]))
+			st_worker_wake(&rt->workers[w]);
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Shutdown bookkeeping shared by both backends: returns 1 when the thread
+ * should exit. *quiet_since is the time of the last datagram once stop is
+ * requested.
+ */
+static int ingest_should_exit(st_ingest_t *in, int got, int64_t *stop_at, int64_t *last_data)
+{
+	int64_t now;
+
+	if (!atomic_load_explicit(&in->rt->stop_ingest, memory_order_acquire))
+		return 0;
+	now = now_ms();
+	if (*stop_at == 0) {
+		*stop_at = now;
+		*last_data = now;
+	}
+	if (got)
+		*last_data = now;
+	return now - *last_data >= ST_QUIET_MS || now - *stop_at >= ST_DRAIN_MAX_MS;
+}
+
+/* ---- recvmmsg backend ----------------------------------------------- */
+
+typedef struct st_mmsg {
+	unsigned n;
+	struct mmsghdr *mm;
+	struct iovec *iov;
+	st_sa_t *names;
+	uint8_t *control;
+	uint8_t *bufs;
+} st_mmsg_t;
+
+static void mmsg_free(st_mmsg_t *m)
+{
+	if (!m)
+		return;
+	free(m->mm);
+	free(m->iov);
+	free(m->names);
+	free(m->control);
+	if (m->bufs)
+		munmap(m->bufs, (size_t)m->n * (ST_DGRAM_MAX + 1));
+	free(m);
+}
+
+static st_mmsg_t *mmsg_new(unsigned n)
+{
+	st_mmsg_t *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->n = n;
+	m->mm = calloc(n, sizeof(*m->mm));
+	m->iov = calloc(n, sizeof(*m->iov));
+	m->names = calloc(n, sizeof(*m->names));
+	m->control = calloc(n, ST_CONTROL_LEN);
+	m->bufs = mmap(NULL, (size_t)n * (ST_DGRAM_MAX + 1), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->bufs == MAP_FAILED)
+		m->bufs = NULL;
+	if (!m->mm || !m->iov || !m->names || !m->control || !m->bufs) {
+		mmsg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* one recvmmsg on one socket; returns datagrams taken or -errno */
+static int mmsg_read(st_ingest_t *in, st_mmsg_t *m, unsigned li, int flags)
+{
+	int fd = in->fds[li];
+	struct timespec ts;
+	int n;
+
+	for (unsigned i = 0; i < m->n; i++) {
+		m->iov[i].iov_base = m->bufs + (size_t)i * (ST_DGRAM_MAX + 1);
+		m->iov[i].iov_len = ST_DGRAM_MAX + 1;
+		m->mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &m->names[i],
+			.msg_namelen = sizeof(m->names[i]),
+			.msg_iov = &m->iov[i],
+			.msg_iovlen = 1,
+			.msg_control = m->control + (size_t)i * ST_CONTROL_LEN,
+			.msg_controllen = ST_CONTROL_LEN,
+		};
+	}
+	n = recvmmsg(fd, m->mm, m->n, flags, NULL);
+	if (n < 0)
+		return -errno;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &m->mm[i].msg_hdr;
+		size_t len = m->mm[i].msg_len;
+		int trunc = (mh->msg_flags & MSG_TRUNC) || len > ST_DGRAM_MAX;
+
+		ingest_one(in, li, fd, m->iov[i].iov_base, len, trunc, mh, &ts);
+	}
+	return n;
+}
+
+static void ingest_run_recvmmsg(st_ingest_t *in)
+{
+	st_rt_t *rt = in->rt;
+	st_mmsg_t *m = in->backend_state;
+	struct pollfd *pfd = calloc(rt->nlis, sizeof(*pfd));
+	int64_t stop_at = 0, last_data = 0;
+
+	if (!pfd)
+		return;
+	for (unsigned li = 0; li < rt->nlis; li++)
+		pfd[li] = (struct pollfd){.fd = in->fds[li], .events = POLLIN};
+	for (;;) {
+		int stopping = atomic_load_explicit(&rt->stop_ingest, memory_order_acquire);
+		int got = 0;
+		int pr = poll(pfd, rt->nlis, stopping ? ST_QUIET_MS / 5 : ST_POLL_MS);
+
+		if (pr > 0) {
+			for (unsigned li = 0; li < rt->nlis; li++) {
+				if (!(pfd[li].revents & POLLIN))
+					continue;
+				int n = mmsg_read(in, m, li, MSG_DONTWAIT);
+
+				if (n > 0)
+					got += n;
+			}
+			ingest_publish(in);
+		}
+		if (ingest_should_exit(in, got, &stop_at, &last_data))
+			break;
+	}
+	free(pfd);
+}
+
+/* ---- io_uring backend ----------------------------------------------- */
+
+typedef struct st_uring {
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	size_t br_len;
+	uint8_t *bufs;
+	size_t buf_size;
+	struct msghdr *mh; /* per listener: name and control sizes */
+	int ready;
+} st_uring_t;
+
+static void uring_free(st_uring_t *u)
+{
+	if (!u)
+		return;
+	if (u->ready) {
+		io_uring_unregister_buf_ring(&u->ring, ST_URING_BGID);
+		io_uring_queue_exit(&u->ring);
+	}
+	if (u->br)
+		munmap(u->br, u->br_len);
+	if (u->bufs)
+		munmap(u->bufs, (size_t)ST_URING_NBUFS * u->buf_size);
+	free(u->mh);
+	free(u);
+}
+
+static int uring_arm(st_uring_t *u, st_ingest_t *in, unsigned li)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe) {
+		io_uring_submit(&u->ring);
+		sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	io_uring_prep_recvmsg_multishot(sqe, in->fds[li], &u->mh[li], 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = ST_URING_BGID;
+	io_uring_sqe_set_data64(sqe, li);
+	return 0;
+}
+
+/* set up the ring; -errno when io_uring is not usable here */
+static int uring_new(st_ingest_t *in, st_uring_t **out)
+{
+	st_rt_t *rt = in->rt;
+	st_uring_t *u = calloc(1, sizeof(*u));
+	struct io_uring_buf_reg reg = {0};
+	struct io_uring_params p = {0};
+	int rc;
+
+	if (!u)
+		return -ENOMEM;
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+	rc = io_uring_queue_init_params(256, &u->ring, &p);
+	if (rc == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		rc = io_uring_queue_init_params(256, &u->ring, &p);
+	}
+	if (rc < 0) {
+		free(u);
+		return rc;
+	}
+	u->ready = 1;
+	u->buf_size = sizeof(struct io_uring_recvmsg_out) + sizeof(st_sa_t) + ST_CONTROL_LEN +
+		      ST_DGRAM_MAX + 1;
+	u->buf_size = (u->buf_size + 63) & ~(size_t)63;
+	u->br_len = ST_URING_NBUFS * sizeof(struct io_uring_buf);
+	u->br = mmap(NULL, u->br_len, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	u->bufs = mmap(NULL, (size_t)ST_URING_NBUFS * u->buf_size, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	u->mh = calloc(rt->nlis, sizeof(*u->mh));
+	if (u->br == MAP_FAILED)
+		u->br = NULL;
+	if (u->bufs == MAP_FAILED)
+		u->bufs = NULL;
+	if (!u->br || !u->bufs || !u->mh) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	reg.ring_addr = (unsigned long)u->br;
+	reg.ring_entries = ST_URING_NBUFS;
+	reg.bgid = ST_URING_BGID;
+	rc = io_uring_register_buf_ring(&u->ring, &reg, 0);
+	if (rc < 0)
+		goto fail;
+	io_uring_buf_ring_init(u->br);
+	for (unsigned i = 0; i < ST_URING_NBUFS; i++)
+		io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * u->buf_size, u->buf_size, i,
+				      io_uring_buf_ring_mask(ST_URING_NBUFS), i);
+	io_uring_buf_ring_advance(u->br, ST_URING_NBUFS);
+	for (unsigned li = 0; li < rt->nlis; li++) {
+		u->mh[li].msg_namelen = sizeof(st_sa_t);
+		u->mh[li].msg_controllen = ST_CONTROL_LEN;
+		rc = uring_arm(u, in, li);
+		if (rc < 0)
+			goto fail;
+	}
+	rc = io_uring_submit(&u->ring);
+	if (rc < 0)
+		goto fail;
+	*out = u;
+	return 0;
+fail:
+	uring_free(u);
+	return rc;
+}
+
+/* handle one batch of completions; returns datagrams taken */
+static int uring_reap(st_ingest_t *in, st_uring_t *u)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0, returned = 0;
+	int got = 0, rearm = 0;
+	struct timespec ts;
+	uint32_t rearm_mask[8] = {0}; /* listeners whose multishot ended (first 256) */
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
+		unsigned li = (unsigned)cqe->user_data;
+
+		seen++;
+		if (!(cqe->flags & IORING_CQE_F_MORE) && li < 256) {
+			rearm_mask[li / 32] |= 1u << (li % 32);
+			rearm = 1;
+		}
+		if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER))
+			continue; /* ENOBUFS and friends: re-armed below */
+		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		uint8_t *buf = u->bufs + (size_t)bid * u->buf_size;
+		struct io_uring_recvmsg_out *o =
+			io_uring_recvmsg_validate(buf, cqe->res, &u->mh[li]);
+
+		if (o) {
+			struct msghdr mh = {
+				.msg_name = io_uring_recvmsg_name(o),
+				.msg_namelen = o->namelen,
+				.msg_control = (uint8_t *)io_uring_recvmsg_name(o) +
+					       u->mh[li].msg_namelen,
+				.msg_controllen = o->controllen,
+			};
+			void *payload = io_uring_recvmsg_payload(o, &u->mh[li]);
+			size_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->mh[li]);
+			int trunc = (o->flags & MSG_TRUNC) || o->payloadlen > len;
+
+			if (o->namelen > sizeof(st_sa_t))
+				mh.msg_namelen = sizeof(st_sa_t);
+			ingest_one(in, li, in->fds[li], payload, len, trunc, &mh, &ts);
+			got++;
+		}
+		io_uring_buf_ring_add(u->br, buf, u->buf_size, bid,
+				      io_uring_buf_ring_mask(ST_URING_NBUFS), returned++);
+	}
+	if (returned)
+		io_uring_buf_ring_advance(u->br, returned);
+	io_uring_cq_advance(&u->ring, seen);
+	if (rearm) {
+		for (unsigned li = 0; li < in->rt->nlis && li < 256; li++)
+			if (rearm_mask[li / 32] & (1u << (li % 32)))
+				uring_arm(u, in, li);
+	}
+	if (got)
+		ingest_publish(in);
+	return got;
+}
+
+static void ingest_run_uring(st_ingest_t *in)
+{
+	st_uring_t *u = in->backend_state;
+	int64_t stop_at = 0, last_data = 0;
+
+	for (;;) {
+		int stopping = atomic_load_explicit(&in->rt->stop_ingest, memory_order_acquire);
+		struct __kernel_timespec to = {
+			.tv_sec = 0,
+			.tv_nsec = (stopping ? ST_QUIET_MS / 5 : ST_POLL_MS) * 1000000LL,
+		};
+		struct io_uring_cqe *cqe = NULL;
+		int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &to, NULL);
+		int got = 0;
+
+		if (rc >= 0 || rc == -ETIME || rc == -EINTR)
+			got = uring_reap(in, u);
+		if (ingest_should_exit(in, got, &stop_at, &last_data))
+			break;
+	}
+}
+
+/* ---- threads -------------------------------------------------------- */
+
+static void *ingest_main(void *arg)
+{
+	st_ingest_t *in = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "ingest/%u", in->id);
+	pthread_setname_np(pthread_self(), name);
+	if (in->backend == ST_BACKEND_IO_URING)
+		ingest_run_uring(in);
+	else
+		ingest_run_recvmmsg(in);
+	return NULL;
+}
+
+static void ingest_free(st_ingest_t *in)
+{
+	if (in->backend == ST_BACKEND_IO_URING)
+		uring_free(in->backend_state);
+	else
+		mmsg_free(in->backend_state);
+	in->backend_state = NULL;
+	if (in->fds)
+		for (unsigned li = 0; li < in->rt->nlis; li++)
+			if (in->fds[li] >= 0)
+				close(in->fds[li]);
+	free(in->fds);
+	free(in->ovfl_last);
+	free(in->ctr);
+	free(in->dirty);
+	in->fds = NULL;
+}
+
+static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
+{
+	st_rt_t *rt = in->rt;
+	int rc;
+
+	in->fds = malloc(sizeof(int) * rt->nlis);
+	in->ovfl_last = calloc(rt->nlis, sizeof(uint32_t));
+	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
+	in->dirty = calloc(rt->nworkers, 1);
+	if (!in->fds || !in->ovfl_last || !in->ctr || !in->dirty)
+		return -ENOMEM;
+	for (unsigned li = 0; li < rt->nlis; li++)
+		in->fds[li] = -1;
+	for (unsigned li = 0; li < rt->nlis; li++) {
+		st_listener_t *lis = &rt->lis[li];
+
+		if (in->id == 0) {
+			rc = st_listener_probe(lis, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		in->fds[li] = st_listener_socket(lis, rt->rcvbuf, err, errlen);
+		if (in->fds[li] < 0)
+			return in->fds[li];
+		if (in->id == 0) {
+			/* port 0: every other thread joins the port the kernel chose */
+			st_sa_t bound;
+			socklen_t blen = sizeof(bound);
+
+			if (getsockname(in->fds[li], &bound.sa, &blen) == 0) {
+				if (bound.sa.sa_family == AF_INET)
+					lis->addr.in.sin_port = bound.in.sin_port;
+				else
+					lis->addr.in6.sin6_port = bound.in6.sin6_port;
+			}
+		}
+	}
+	in->backend = rt->backend;
+	if (in->backend != ST_BACKEND_RECVMMSG) {
+		st_uring_t *u = NULL;
+
+		rc = uring_new(in, &u);
+		if (rc == 0) {
+			in->backend = ST_BACKEND_IO_URING;
+			in->backend_state = u;
+			return 0;
+		}
+		if (rt->backend == ST_BACKEND_IO_URING) {
+			snprintf(err, errlen, "ingest.backend=io_uring: io_uring is not usable: %s",
+				 strerror(-rc));
+			return rc;
+		}
+		if (in->id == 0)
+			st_log(ST_LOG_WARN,
+			       "io_uring is not usable here (%s): receiving with recvmmsg",
+			       strerror(-rc));
+	}
+	in->backend = ST_BACKEND_RECVMMSG;
+	in->backend_state = mmsg_new(rt->batch);
+	return in->backend_state ? 0 : -ENOMEM;
+}
+
+int st_ingest_start(st_rt_t *rt, char *err, size_t errlen)
+{
+	int rc;
+
+	rt->ingest = calloc(rt->ningest, sizeof(*rt->ingest));
+	if (!rt->ingest)
+		return -ENOMEM;
+	for (unsigned i = 0; i < rt->ningest; i++) {
+		st_ingest_t *in = &rt->ingest[i];
+
+		in->rt = rt;
+		in->id = i;
+		rc = ingest_setup(in, err, errlen);
+		if (rc < 0) {
+			if (rc == -ENOMEM)
+				snprintf(err, errlen, "ingest/%u: out of memory", i);
+			goto fail;
+		}
+	}
+	for (unsigned i = 0; i < rt->ningest; i++) {
+		rc = -pthread_create(&rt->ingest[i].thread, NULL, ingest_main, &rt->ingest[i]);
+		if (rc < 0) {
+			snprintf(err, errlen, "ingest/%u: pthread_create: %s", i, strerror(-rc));
+			atomic_store(&rt->stop_ingest, 1);
+			for (unsigned j = 0; j < i; j++)
+				pthread_join(rt->ingest[j].thread, NULL);
+			goto fail;
+		}
+		if (rt->affinity) {
+			cpu_set_t set;
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			CPU_ZERO(&set);
+			CPU_SET(i % (ncpu > 0 ? (unsigned)ncpu : 1u), &set);
+			pthread_setaffinity_np(rt->ingest[i].thread, sizeof(set), &set);
+		}
+	}
+	return 0;
+fail:
+	for (unsigned i = 0; i < rt->ningest; i++)
+		ingest_free(&rt->ingest[i]);
+	free(rt->ingest);
+	rt->ingest = NULL;
+	return rc;
+}
+
+void st_ingest_join(st_rt_t *rt)
+{
+	if (!rt->ingest)
+		return;
+	atomic_store_explicit(&rt->stop_ingest, 1, memory_order_release);
+	for (unsigned i = 0; i < rt->ningest; i++)
+		pthread_join(rt->ingest[i].thread, NULL);
+}
+
+void st_ingest_free(st_rt_t *rt)
+{
+	if (!rt->ingest)
+		return;
+	for (unsigned i = 0; i < rt->ningest; i++)
+		ingest_free(&rt->ingest[i]);
+	free(rt->ingest);
+	rt->ingest = NULL;
+}

@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c - the stormtrap daemon: command line, configuration, start-up,
+ * signals and the orderly drain at shutdown.
+ *
+ * Start-up builds everything that can fail before any thread starts
+ * (configuration, users, sinks, rings, sockets), so an error is one clear
+ * message and exit code 1. Then workers start, then ingest threads, and the
+ * main thread waits for signals:
+ *   SIGTERM, SIGINT  drain: ingest reads what the kernel still holds and
+ *                    stops, workers empty their rings, sinks flush (Kafka
+ *                    waits up to shutdown.timeout, then spools), exit 0.
+ *   SIGHUP           reload users and communities (an error keeps the old
+ *                    ones and names the file and line), reopen files.
+ *   SIGUSR1          print every counter (Prometheus text) on stderr.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "st_config.h"
+
+extern char **environ;
+
+void st_ingest_free(st_rt_t *rt);
+void st_worker_free_all(st_rt_t *rt);
+
+/* what the command line said, applied after the file and the environment */
+typedef struct st_cli {
+	const char *config_file;
+	const char *users_file;
+	const char **sets; /* "KEY=VALUE" */
+	size_t nsets;
+	const char **lists; /* key, value pairs for -l, -o, --community */
+	size_t nlists;
+	int check;
+} st_cli_t;
+
+static void usage(FILE *out)
+{
+	fputs("usage: stormtrap [-c FILE] [-l ADDR]... [-o SINK]... [-u USERS] [--community NAME]...\n"
+	      "                 [--set KEY=VALUE]... [-T] [--version] [-h]\n"
+	      "\n"
+	      "  -c FILE            YAML configuration file\n"
+	      "  -l ADDR            listen address, udp://IPv4:port or udp://[IPv6]:port (repeatable)\n"
+	      "  -o SINK            stdout | file:/path/traps.jsonl | kafka://host:9092[,host2]/topic\n"
+	      "                     (repeatable)\n"
+	      "  -u FILE            SNMPv3 users, snmptrapd.conf createUser syntax\n"
+	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
+	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
+	      "  -T                 check the configuration, print the effective one, exit 0/1\n"
+	      "  --version          print the version\n"
+	      "  -h, --help         this text\n"
+	      "\n"
+	      "Every key can also be set in the environment: STORMTRAP_ + key upper-cased,\n"
+	      "dots as __ (STORMTRAP_INGEST__BACKEND=recvmmsg).\n"
+	      "Signals: TERM/INT drain and exit, HUP reload users and communities and reopen\n"
+	      "files, USR1 print counters.\n",
+	      out);
+}
+
+/* defaults < file < environment < --set < flags */
+static int config_build(const st_cli_t *cli, st_config_t *cfg, char *err, size_t errlen)
+{
+	int rc = st_config_init(cfg);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	if (cli->config_file && (rc = st_config_load_yaml(cfg, cli->config_file, err, errlen)) < 0)
+		goto fail;
+	if ((rc = st_config_load_env(cfg, environ, err, errlen)) < 0)
+		goto fail;
+	for (size_t i = 0; i < cli->nsets; i++) {
+		char key[256];
+		const char *eq = strchr(cli->sets[i], '=');
+
+		if (!eq || eq == cli->sets[i] || (size_t)(eq - cli->sets[i]) >= sizeof(key)) {
+			snprintf(err, errlen, "--set '%s': expected KEY=VALUE", cli->sets[i]);
+			rc = ST_ERR_CONFIG;
+			goto fail;
+		}
+		memcpy(key, cli->sets[i], (size_t)(eq - cli->sets[i]));
+		key[eq - cli->sets[i]] = '\0';
+		if ((rc = st_config_set(cfg, key, eq + 1, NULL, err, errlen)) < 0)
+			goto fail;
+	}
+	if (cli->users_file &&
+	    (rc = st_config_set(cfg, "users_file", cli->users_file, "-u", err, errlen)) < 0)
+		goto fail;
+	for (size_t i = 0; i < cli->nlists; i++)
+		if ((rc = st_config_list_add(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err,
+					     errlen)) < 0)
+			goto fail;
+	if ((rc = st_config_validate(cfg, err, errlen)) < 0)
+		goto fail;
+	return 0;
+fail:
+	st_config_free(cfg);
+	return rc;
+}
+
+static int cli_parse(int argc, char **argv, st_cli_t *cli)
+{
+	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"output", required_argument, NULL, 'o'},
+		{"users", required_argument, NULL, 'u'},
+		{"community", required_argument, NULL, OPT_COMMUNITY},
+		{"set", required_argument, NULL, OPT_SET},
+		{"check", no_argument, NULL, 'T'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"config-markdown", no_argument, NULL, OPT_MARKDOWN},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	cli->sets = calloc((size_t)argc, sizeof(char *));
+	cli->lists = calloc((size_t)argc * 2, sizeof(char *));
+	if (!cli->sets || !cli->lists)
+		return -1;
+	while ((c = getopt_long(argc, argv, "c:l:o:u:Th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli->config_file = optarg;
+			break;
+		case 'l':
+		case 'o':
+		case OPT_COMMUNITY:
+			cli->lists[2 * cli->nlists] =
+				c == 'l' ? "listen" : c == 'o' ? "output" : "communities";
+			cli->lists[2 * cli->nlists + 1] = optarg;
+			cli->nlists++;
+			break;
+		case 'u':
+			cli->users_file = optarg;
+			break;
+		case OPT_SET:
+			cli->sets[cli->nsets++] = optarg;
+			break;
+		case 'T':
+			cli->check = 1;
+			break;
+		case OPT_VERSION:
+			printf("stormtrap %s\n", ST_VERSION);
+			exit(0);
+		case OPT_MARKDOWN:
+			st_config_markdown(stdout);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stormtrap: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned ncores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static int load_users(const st_config_t *cfg, st_usm_users_t **users, char *err, size_t errlen)
+{
+	*users = NULL;
+	if (!cfg->users_file[0])
+		return 0;
+	return st_usm_users_load(cfg->users_file, users, err, errlen);
+}
+
+static const char *kafka_key_word(int key)
+{
+	return key == ST_CONFIG_KAFKA_KEY_AGENT_ADDR ? "agent_addr"
+	       : key == ST_CONFIG_KAFKA_KEY_NONE     ? "none"
+						     : "src_ip";
+}
+
+/* the effective configuration, secrets redacted, as one log line */
+static void log_config(const st_config_t *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	st_config_dump(cfg, f);
+	fclose(f);
+	for (char *p = text; p && *p; p++)
+		if (*p == '\n')
+			*p = p[1] ? ';' : '\0';
+	st_log(ST_LOG_INFO, "configuration: %s", text ? text : "");
+	free(text);
+}
+
+typedef struct st_app {
+	st_cli_t cli;
+	st_config_t cfg;
+	st_rt_t rt;
+	char spool_max[32], queue_timeout[32];
+	const char *kafka[16];
+} st_app_t;
+
+static int sinks_open(st_app_t *app, char *err, size_t errlen)
+{
+	st_config_t *cfg = &app->cfg;
+	st_rt_t *rt = &app->rt;
+	st_sink_conf_t conf = {0};
+	const char **k = app->kafka;
+	int rc;
+
+	snprintf(app->spool_max, sizeof(app->spool_max), "%llu",
+		 (unsigned long long)cfg->output_kafka_spool_max);
+	snprintf(app->queue_timeout, sizeof(app->queue_timeout), "%llu",
+		 (unsigned long long)cfg->output_kafka_queue_timeout_ms);
+	*k++ = "topic", *k++ = cfg->output_kafka_topic;
+	*k++ = "key", *k++ = kafka_key_word(cfg->output_kafka_key);
+	*k++ = "headers", *k++ = cfg->output_kafka_headers ? "true" : "false";
+	*k++ = "spool_dir", *k++ = cfg->output_kafka_spool_dir;
+	*k++ = "spool_max", *k++ = app->spool_max;
+	*k++ = "queue_timeout", *k++ = app->queue_timeout;
+	*k = NULL;
+	conf.nworkers = rt->nworkers;
+	conf.batch_bytes = cfg->output_batch_bytes;
+	conf.kafka = app->kafka;
+	conf.rdkafka = (const char *const *)cfg->output_kafka_rdkafka.kv;
+
+	rt->sinks = calloc(cfg->output.n, sizeof(st_sink_t *));
+	if (!rt->sinks)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->output.n; i++) {
+		rc = st_sink_new(cfg->output.v[i], &conf, &rt->sinks[i], err, errlen);
+		if (rc < 0)
+			return rc;
+		rt->nsinks++;
+	}
+	for (unsigned i = 0; i < rt->nsinks; i++)
+		if ((rc = st_sink_start(rt->sinks[i], err, errlen)) < 0)
+			return rc;
+	return 0;
+}
+
+static int runtime_build(st_app_t *app, char *err, size_t errlen)
+{
+	st_config_t *cfg = &app->cfg;
+	st_rt_t *rt = &app->rt;
+	st_usm_users_t *users = NULL;
+	st_auth_t *auth = NULL;
+	st_usm_conf_t uconf;
+	int rc;
+
+	rt->ningest = cfg->threads_ingest ? cfg->threads_ingest : ncores();
+	rt->nworkers = cfg->threads_workers ? cfg->threads_workers : ncores();
+	rt->backend = cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_IO_URING ? ST_BACKEND_IO_URING
+		      : cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_RECVMMSG
+			      ? ST_BACKEND_RECVMMSG
+			      : ST_BACKEND_AUTO;
+	rt->rcvbuf = cfg->ingest_rcvbuf;
+	rt->ring_bytes = cfg->ingest_ring_bytes;
+	rt->batch = cfg->ingest_batch;
+	rt->affinity = cfg->threads_affinity;
+	rt->name = cfg->collector_name;
+	rt->out_community = cfg->output_community;
+	rt->out_raw = cfg->output_raw;
+	rt->log_bad_packets = cfg->log_bad_packets;
+
+	rt->lis = calloc(cfg->listen.n, sizeof(*rt->lis));
+	if (!rt->lis)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->listen.n; i++) {
+		if ((rc = st_listener_parse(cfg->listen.v[i], &rt->lis[i], err, errlen)) < 0)
+			return rc;
+		rt->nlis++;
+	}
+
+	if ((rc = load_users(cfg, &users, err, errlen)) < 0)
+		return rc;
+	uconf = (st_usm_conf_t){
+		.engine_id = cfg->snmp_engine_id.v,
+		.engine_id_len = cfg->snmp_engine_id.len,
+		.engine_boots = (int32_t)cfg->snmp_engine_boots,
+		.engine_epoch = cfg->snmp_engine_epoch,
+		.timeliness = cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_STRICT
+				      ? ST_USM_TIMELINESS_STRICT
+			      : cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_OFF
+				      ? ST_USM_TIMELINESS_OFF
+				      : ST_USM_TIMELINESS_LEARN,
+		.max_engines = cfg->usm_max_engines,
+	};
+	if ((rc = st_usm_new(&uconf, users, &rt->usm, err, errlen)) < 0)
+		return rc;
+
+	if ((rc = st_auth_new(cfg->communities.v, cfg->communities.n, &auth)) < 0)
+		return rc;
+	atomic_init(&rt->auth, auth);
+
+	rt->rings = calloc((size_t)rt->ningest * rt->nworkers, sizeof(st_ring_t));
+	rt->workers = calloc(rt->nworkers, sizeof(st_worker_t));
+	if (!rt->rings || !rt->workers)
+		return -ENOMEM;
+	for (unsigned i = 0; i < rt->ningest * rt->nworkers; i++)
+		if ((rc = st_ring_init(&rt->rings[i], rt->ring_bytes)) < 0) {
+			snprintf(err, errlen, "ingest.ring_bytes: cannot allocate rings: %s",
+				 strerror(-rc));
+			return rc;
+		}
+	return sinks_open(app, err, errlen);
+}
+
+static void runtime_free(st_rt_t *rt)
+{
+	st_ingest_free(rt);
+	st_worker_free_all(rt);
+	free(rt->workers);
+	for (unsigned i = 0; rt->rings && i < rt->ningest * rt->nworkers; i++)
+		st_ring_destroy(&rt->rings[i]);
+	free(rt->rings);
+	for (unsigned i = 0; i < rt->nsinks; i++)
+		st_sink_free(rt->sinks[i]);
+	free(rt->sinks);
+	st_usm_free(rt->usm);
+	st_auth_free(atomic_load(&rt->auth));
+	for (unsigned i = 0; i < rt->nlis; i++)
+		free(rt->lis[i].uri);
+	free(rt->lis);
+}
+
+/* SIGHUP: users, communities and files; keep the old on any error */
+static void reload(st_app_t *app)
+{
+	st_config_t cfg;
+	st_usm_users_t *users = NULL;
+	st_auth_t *auth = NULL;
+	char err[1024];
+
+	if (config_build(&app->cli, &cfg, err, sizeof(err)) < 0) {
+		st_log(ST_LOG_ERROR, "reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (load_users(&cfg, &users, err, sizeof(err)) < 0 ||
+	    (users && st_usm_users_check(users, err, sizeof(err)) < 0)) {
+		st_log(ST_LOG_ERROR, "reload: %s; keeping the running users and communities", err);
+		st_usm_users_free(users);
+		st_config_free(&cfg);
+		return;
+	}
+	if (st_auth_new(cfg.communities.v, cfg.communities.n, &auth) < 0) {
+		st_log(ST_LOG_ERROR, "reload: out of memory; keeping the running configuration");
+		st_usm_users_free(users);
+		st_config_free(&cfg);
+		return;
+	}
+	st_usm_set_users(app->rt.usm, users);
+	st_rt_swap_auth(&app->rt, auth);
+	for (unsigned i = 0; i < app->rt.nsinks; i++)
+		if (st_sink_reopen(app->rt.sinks[i]) < 0)
+			st_log(ST_LOG_ERROR, "reload: cannot reopen output '%s'",
+			       st_sink_uri(app->rt.sinks[i]));
+	st_log(ST_LOG_INFO, "reloaded: %zu SNMPv3 users, %zu communities, files reopened",
+	       users ? st_usm_users_count(users) : 0, cfg.communities.n);
+	st_config_free(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static st_app_t app;
+	st_rt_t *rt = &app.rt;
+	char err[1024] = "";
+	sigset_t sigs;
+	int rc, code = 1;
+
+	if (cli_parse(argc, argv, &app.cli) < 0)
+		return 1;
+	if (config_build(&app.cli, &app.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stormtrap: %s\n", err);
+		return 1;
+	}
+	st_log_setup(app.cfg.log_level, app.cfg.log_format == ST_CONFIG_LOG_FORMAT_JSON);
+	if (app.cli.check) {
+		/* also load what start-up would load, so -T catches a bad users file */
+		st_usm_users_t *users = NULL;
+
+		if (load_users(&app.cfg, &users, err, sizeof(err)) < 0) {
+			fprintf(stderr, "stormtrap: %s\n", err);
+			st_config_free(&app.cfg);
+			return 1;
+		}
+		st_usm_users_free(users);
+		st_config_dump(&app.cfg, stdout);
+		st_config_free(&app.cfg);
+		return 0;
+	}
+
+	/* signals go to the main thread only: block them before any thread */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = runtime_build(&app, err, sizeof(err));
+	if (rc == 0)
+		rc = st_worker_start(rt, err, sizeof(err));
+	if (rc == 0) {
+		atomic_store(&rt->threads_running, 1);
+		rc = st_ingest_start(rt, err, sizeof(err));
+		if (rc < 0)
+			st_worker_join(rt);
+	}
+	if (rc < 0) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", st_strerror(rc));
+		fprintf(stderr, "stormtrap: %s\n", err);
+		goto out;
+	}
+
+	for (unsigned i = 0; i < rt->nlis; i++) {
+		char addr[INET6_ADDRSTRLEN];
+		const st_sa_t *a = &rt->lis[i].addr;
+		unsigned port = ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
+
+		inet_ntop(a->sa.sa_family,
+			  a->sa.sa_family == AF_INET ? (const void *)&a->in.sin_addr
+						     : (const void *)&a->in6.sin6_addr,
+			  addr, sizeof(addr));
+		st_log(ST_LOG_INFO, "listening on udp://%s%s%s:%u (%s, %u ingest, %u workers)",
+		       a->sa.sa_family == AF_INET6 ? "[" : "", addr,
+		       a->sa.sa_family == AF_INET6 ? "]" : "", port,
+		       st_backend_name(rt->ingest[0].backend), rt->ningest, rt->nworkers);
+	}
+	for (unsigned i = 0; i < rt->nsinks; i++)
+		st_log(ST_LOG_INFO, "output %s", st_sink_uri(rt->sinks[i]));
+	log_config(&app.cfg);
+
+	for (;;) {
+		struct timespec to = {.tv_sec = 1};
+		int sig = sigtimedwait(&sigs, NULL, &to);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			st_log(ST_LOG_INFO, "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+		if (sig == SIGHUP)
+			reload(&app);
+		else if (sig == SIGUSR1)
+			st_metrics_write(rt, stderr);
+	}
+
+	st_ingest_join(rt);
+	st_worker_join(rt);
+	atomic_store(&rt->threads_running, 0);
+	code = 0;
+	for (unsigned i = 0; i < rt->nsinks; i++)
+		if (st_sink_close(rt->sinks[i], (int)app.cfg.shutdown_timeout_ms) < 0) {
+			st_log(ST_LOG_ERROR, "output '%s': not everything could be delivered",
+			       st_sink_uri(rt->sinks[i]));
+			code = 1;
+		}
+	st_metrics_write(rt, stderr);
+	st_log(ST_LOG_INFO, "stopped");
+out:
+	runtime_free(rt);
+	st_config_free(&app.cfg);
+	free(app.cli.sets);
+	free(app.cli.lists);
+	return code;
+}

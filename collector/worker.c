@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * worker.c - worker threads: datagram → notification → sinks → ack.
+ *
+ * A worker owns one ring per ingest thread. It takes up to ST_BATCH_MAX
+ * datagrams across its rings, and for each: decodes it (codec), checks the
+ * community (v1/v2c) or runs the User-based Security Model (v3: verify,
+ * timeliness, decrypt; Reports go back at once), encodes the JSON line and
+ * hands it to every sink. Responses to informs are encoded right away (the
+ * decoded message borrows buffers the next datagram reuses) but only SENT
+ * at the end of the batch, after every sink flushed the batch: an inform is
+ * acked only once its notification is written or queued, so a sender whose
+ * inform could not be delivered retries.
+ *
+ * Inform retransmissions: a sender that missed our Response sends the same
+ * request-id again. Acked informs are remembered per worker (source
+ * address, port, version, request-id) for ST_DEDUP_SECS; a retransmission
+ * within that time is acked again but not emitted twice. Sources always map
+ * to the same worker, so the table needs no lock.
+ *
+ * Idle workers sleep on a futex (ingest wakes them after publishing), with
+ * a timeout so they notice shutdown.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "collector.h"
+
+#define ST_BATCH_MAX 256
+#define ST_ACK_ARENA (1024 * 1024)
+#define ST_ACK_MAX 512
+#define ST_DEDUP_SLOTS 8192 /* power of two, 4-way buckets */
+#define ST_DEDUP_WAYS 4
+#define ST_DEDUP_SECS 30
+#define ST_IDLE_MS 200
+
+/* ---- inform retransmission memory ------------------------------------ */
+
+typedef struct st_dedup_slot {
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t version;
+	uint8_t used;
+	int32_t request_id;
+	int64_t when; /* seconds */
+} st_dedup_slot_t;
+
+struct st_dedup {
+	st_dedup_slot_t slot[ST_DEDUP_SLOTS];
+};
+
+static void dedup_key(const st_sa_t *src, uint8_t addr[16], uint16_t *port)
+{
+	memset(addr, 0, 16);
+	if (src->sa.sa_family == AF_INET) {
+		memcpy(addr, &src->in.sin_addr, 4);
+		*port = src->in.sin_port;
+	} else {
+		memcpy(addr, &src->in6.sin6_addr, 16);
+		*port = src->in6.sin6_port;
+	}
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static st_dedup_slot_t *dedup_bucket(st_dedup_t *d, const uint8_t addr[16], uint16_t port,
+				     int version, int32_t request_id)
+{
+	uint64_t h = hash_bytes(addr, 16, 0xcbf29ce484222325ULL);
+
+	h = hash_bytes((const uint8_t *)&port, 2, h);
+	h = hash_bytes((const uint8_t *)&request_id, 4, h ^ (uint64_t)version);
+	return &d->slot[(h & (ST_DEDUP_SLOTS - 1)) & ~(uint64_t)(ST_DEDUP_WAYS - 1)];
+}
+
+static int dedup_seen(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
+		      int64_t now)
+{
+	uint8_t addr[16];
+	uint16_t port;
+	st_dedup_slot_t *b;
+
+	dedup_key(src, addr, &port);
+	b = dedup_bucket(d, addr, port, version, request_id);
+	for (int i = 0; i < ST_DEDUP_WAYS; i++)
+		if (b[i].used && b[i].request_id == request_id && b[i].port == port &&
+		    b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)
+			return now - b[i].when <= ST_DEDUP_SECS;
+	return 0;
+}
+
+static void dedup_remember(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
+			   int64_t now)
+{
+	uint8_t addr[16];
+	uint16_t port;
+	st_dedup_slot_t *b, *victim;
+
+	dedup_key(src, addr, &port);
+	b = dedup_bucket(d, addr, port, version, request_id);
+	victim = &b[0];
+	for (int i = 0; i < ST_DEDUP_WAYS; i++) {
+		if (!b[i].used || (b[i].request_id == request_id && b[i].port == port &&
+				   b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)) {
+			victim = &b[i];
+			break;
+		}
+		if (b[i].when < victim->when)
+			victim = &b[i];
+	}
+	memcpy(victim->addr, addr, 16);
+	victim->port = port;
+	victim->version = (uint8_t)version;
+	victim->request_id = request_id;
+	victim->when = now;
+	victim->used = 1;
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+typedef struct st_ack {
+	int fd;
+	int ifindex;
+	st_sa_t to;
+	st_sa_t from;
+	uint32_t off, len;
+	int ok;       /* every sink accepted the notification */
+	int retransmit;
+	int version;
+	int32_t request_id;
+} st_ack_t;
+
+typedef struct st_acks {
+	unsigned n;
+	size_t used;
+	st_ack_t ack[ST_ACK_MAX];
+	uint8_t arena[ST_ACK_ARENA];
+} st_acks_t;
+
+static int send_reply(int fd, const st_sa_t *to, const st_sa_t *from, int ifindex,
+		      const void *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr mh = {
+		.msg_name = (void *)&to->sa,
+		.msg_namelen = to->sa.sa_family == AF_INET ? sizeof(to->in) : sizeof(to->in6),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct cmsghdr *c;
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	if (from->sa.sa_family == AF_INET && from->in.sin_addr.s_addr != 0) {
+		struct in_pktinfo pi = {.ipi_spec_dst = from->in.sin_addr};
+
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else if (from->sa.sa_family == AF_INET6 &&
+		   !IN6_IS_ADDR_UNSPECIFIED(&from->in6.sin6_addr)) {
+		struct in6_pktinfo pi = {.ipi6_addr = from->in6.sin6_addr,
+					 .ipi6_ifindex = (unsigned)ifindex};
+
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	for (;;) {
+		ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* ---- communities ------------------------------------------------------ */
+
+int st_auth_new(char *const *names, size_t n, st_auth_t **out)
+{
+	st_auth_t *auth = calloc(1, sizeof(*auth));
+
+	if (!auth)
+		return -ENOMEM;
+	auth->names = calloc(n ? n : 1, sizeof(char *));
+	auth->lens = calloc(n ? n : 1, sizeof(size_t));
+	if (!auth->names || !auth->lens)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "*") == 0) {
+			auth->any = 1;
+			continue;
+		}
+		auth->names[auth->n] = strdup(names[i]);
+		if (!auth->names[auth->n])
+			goto nomem;
+		auth->lens[auth->n] = strlen(names[i]);
+		auth->n++;
+	}
+	*out = auth;
+	return 0;
+nomem:
+	st_auth_free(auth);
+	return -ENOMEM;
+}
+
+void st_auth_free(st_auth_t *auth)
+{
+	if (!auth)
+		return;
+	for (size_t i = 0; i < auth->n; i++)
+		free(auth->names[i]);
+	free(auth->names);
+	free(auth->lens);
+	free(auth);
+}
+
+int st_auth_allows(const st_auth_t *auth, const uint8_t *community, size_t len)
+{
+	if (auth->any)
+		return 1;
+	for (size_t i = 0; i < auth->n; i++)
+		if (auth->lens[i] == len && memcmp(auth->names[i], community, len) == 0)
+			return 1;
+	return 0;
+}
+
+void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth)
+{
+	st_auth_t *old = atomic_exchange(&rt->auth, auth);
+	uint64_t epoch = atomic_fetch_add(&rt->auth_epoch, 1) + 1;
+
+	/* wait until every worker has started a batch since (or is idle) */
+	for (unsigned w = 0; w < rt->nworkers && rt->workers; w++)
+		while (atomic_load(&rt->workers[w].epoch) < epoch &&
+		       atomic_load(&rt->threads_running))
+			usleep(1000);
+	st_auth_free(old);
+}
+
+/* ---- sleeping and waking ---------------------------------------------- */
+
+unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
+{
+	uint64_t h;
+
+	if (rt->nworkers == 1)
+		return 0;
+	if (src->sa.sa_family == AF_INET)
+		h = hash_bytes((const uint8_t *)&src->in.sin_addr, 4, 0xcbf29ce484222325ULL);
+	else
+		h = hash_bytes((const uint8_t *)&src->in6.sin6_addr, 16, 0xcbf29ce484222325ULL);
+	return (unsigned)((h >> 32) % rt->nworkers);
+}
+
+void st_worker_wake(st_worker_t *wk)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&wk->sleeping, memory_order_relaxed)) {
+		atomic_fetch_add(&wk->wake, 1);
+		syscall(SYS_futex, &wk->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+}
+
+static int worker_rings_pending(st_worker_t *wk)
+{
+	st_rt_t *rt = wk->rt;
+
+	for (unsigned i = 0; i < rt->ningest; i++)
+		if (st_ring_pending(&rt->rings[i * rt->nworkers + wk->id]))
+			return 1;
+	return 0;
+}
+
+static void worker_sleep(st_worker_t *wk)
+{
+	uint32_t v = atomic_load(&wk->wake);
+	struct timespec to = {.tv_sec = 0, .tv_nsec = ST_IDLE_MS * 1000000L};
+
+	atomic_store(&wk->epoch, UINT64_MAX); /* holds no auth reference */
+	atomic_store(&wk->sleeping, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!worker_rings_pending(wk) &&
+	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
+		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, &to, NULL, 0);
+	atomic_store(&wk->sleeping, 0);
+}
+
+/* ---- one datagram ------------------------------------------------------ */
+
+static const char *version_name(int version)
+{
+	return version == ST_SNMP_V1 ? "v1" : version == ST_SNMP_V2C ? "v2c" : "v3";
+}
+
+static void worker_notify_counter(st_worker_t *wk, int version, int inform)
+{
+	int id = version == ST_SNMP_V1    ? ST_CTR_NOTIF_V1_TRAP
+		 : version == ST_SNMP_V2C ? (inform ? ST_CTR_NOTIF_V2C_INFORM : ST_CTR_NOTIF_V2C_TRAP)
+					  : (inform ? ST_CTR_NOTIF_V3_INFORM : ST_CTR_NOTIF_V3_TRAP);
+
+	st_ctr_add(&wk->ctr[id], 1);
+}
+
+static void worker_reply_now(st_worker_t *wk, const st_rec_t *rec, const uint8_t *buf,
+			     size_t len)
+{
+	if (send_reply(rec->fd, &rec->src, &rec->dst, rec->ifindex, buf, len) < 0)
+		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+	else
+		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SENT], 1);
+}
+
+/*
+ * log.bad_packets: a sample of dropped datagrams, for debugging a device's
+ * credentials. At most ST_BAD_PER_SEC lines per second per worker; the
+ * receive time is already in the record, so the limiter costs no syscall.
+ */
+#define ST_BAD_PER_SEC 5
+#define ST_BAD_HEX_MAX 512
+
+static void worker_bad(st_worker_t *wk, const st_rec_t *rec, const char *reason)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", hex[2 * ST_BAD_HEX_MAX + 1];
+	static const char digits[] = "0123456789abcdef";
+	size_t n = rec->len < ST_BAD_HEX_MAX ? rec->len : ST_BAD_HEX_MAX;
+
+	if (!wk->rt->log_bad_packets)
+		return;
+	if (rec->ts.tv_sec != wk->bad_sec) {
+		wk->bad_sec = rec->ts.tv_sec;
+		wk->bad_count = 0;
+	}
+	if (wk->bad_count++ >= ST_BAD_PER_SEC)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = digits[rec->data[i] >> 4];
+		hex[2 * i + 1] = digits[rec->data[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	if (rec->src.sa.sa_family == AF_INET)
+		inet_ntop(AF_INET, &rec->src.in.sin_addr, addr, sizeof(addr));
+	else
+		inet_ntop(AF_INET6, &rec->src.in6.sin6_addr, addr, sizeof(addr));
+	st_log(ST_LOG_WARN, "bad packet from %s port %u: %s; %u bytes: %s%s", addr,
+	       ntohs(rec->src.sa.sa_family == AF_INET ? rec->src.in.sin_port
+						      : rec->src.in6.sin6_port),
+	       reason, rec->len, hex, n < rec->len ? "..." : "");
+}
+
+static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_t *rec)
+{
+	st_rt_t *rt = wk->rt;
+	st_msg_t *msg = &wk->msg;
+	st_acks_t *acks = wk->acks;
+	st_json_meta_t meta;
+	st_json_info_t info;
+	st_sink_rec_t srec;
+	int rc, len, inform, retransmit = 0, all_ok = 1;
+
+	rc = st_snmp_decode(rec->data, rec->len, msg);
+	if (rc < 0) {
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_MALFORMED], 1);
+		worker_bad(wk, rec, st_strerror(rc));
+		return;
+	}
+	if (msg->version == ST_SNMP_V3) {
+		uint8_t *report = acks->arena + acks->used;
+		size_t rlen = 0;
+
+		st_usm_note_source(wk->usm, &rec->src.sa);
+		rc = st_usm_process(wk->usm, rec->data, rec->len, msg, &rec->ts, report,
+				    ST_ACK_ARENA - acks->used, &rlen);
+		if (rlen > 0)
+			worker_reply_now(wk, rec, report, rlen);
+		if (rc < 0) {
+			/* counted by the USM layer, by usmStats reason */
+			worker_bad(wk, rec, st_strerror(rc));
+			return;
+		}
+	} else if (!st_auth_allows(auth, msg->community, msg->community_len)) {
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_COMMUNITY], 1);
+		worker_bad(wk, rec, "community not allowed");
+		return;
+	}
+
+	switch (msg->pdu.type) {
+	case ST_PDU_TRAPV1:
+		if (msg->version != ST_SNMP_V1)
+			goto unsupported;
+		inform = 0;
+		break;
+	case ST_PDU_TRAPV2:
+		if (msg->version == ST_SNMP_V1)
+			goto unsupported;
+		inform = 0;
+		break;
+	case ST_PDU_INFORM:
+		if (msg->version == ST_SNMP_V1)
+			goto unsupported;
+		inform = 1;
+		break;
+	default:
+	unsupported:
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_UNSUPPORTED_PDU], 1);
+		worker_bad(wk, rec, "unsupported PDU type");
+		return;
+	}
+
+	if (inform) {
+		st_ack_t *ack = &acks->ack[acks->n];
+		uint8_t *out = acks->arena + acks->used;
+		size_t cap = ST_ACK_ARENA - acks->used;
+
+		if (msg->version == ST_SNMP_V3)
+			len = st_usm_encode_response(wk->usm, msg, &rec->ts, out, cap);
+		else
+			len = st_snmp_encode_response(msg, out, cap);
+		if (len < 0) {
+			st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+			inform = 0; /* still emitted; the sender will retry */
+		} else {
+			retransmit = dedup_seen(wk->dedup, &rec->src, msg->version,
+						msg->pdu.request_id, rec->ts.tv_sec);
+			*ack = (st_ack_t){
+				.fd = rec->fd,
+				.ifindex = rec->ifindex,
+				.to = rec->src,
+				.from = rec->dst,
+				.off = (uint32_t)acks->used,
+				.len = (uint32_t)len,
+				.retransmit = retransmit,
+				.version = msg->version,
+				.request_id = msg->pdu.request_id,
+			};
+			acks->used += (size_t)len;
+			acks->n++;
+		}
+		if (retransmit) {
+			st_ctr_add(&wk->ctr[ST_CTR_INFORM_RETRANSMIT], 1);
+			ack->ok = 1;
+			return;
+		}
+	}
+
+	memset(&meta, 0, sizeof(meta));
+	meta.time = rec->ts;
+	meta.collector = rt->name;
+	meta.src = &rec->src.sa;
+	meta.dst = &rec->dst.sa;
+	meta.community = rt->out_community;
+	if (rt->out_raw) {
+		meta.raw = rec->data;
+		meta.raw_len = rec->len;
+	}
+	len = st_json_encode(msg, &meta, wk->json, wk->json_cap, &info);
+	if (len < 0) {
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_ENCODE], 1);
+		if (inform)
+			acks->n--, acks->used -= acks->ack[acks->n].len;
+		return;
+	}
+	srec = (st_sink_rec_t){
+		.line = wk->json,
+		.len = (size_t)len,
+		.src_ip = wk->json + info.src_ip.off,
+		.src_ip_len = info.src_ip.len,
+		.agent_addr = wk->json + info.agent_addr.off,
+		.agent_addr_len = info.agent_addr.len,
+		.trap_oid = wk->json + info.trap_oid.off,
+		.trap_oid_len = info.trap_oid.len,
+		.version = version_name(msg->version),
+		.pdu = inform ? "inform" : "trap",
+	};
+	for (unsigned s = 0; s < rt->nsinks; s++) {
+		st_sink_result_t r = st_sink_write(rt->sinks[s], wk->id, &srec);
+
+		/* RETRY: the sink could not take it now; give it a moment */
+		for (int tries = 0; r == ST_SINK_RETRY && tries < 100; tries++) {
+			st_sink_flush(rt->sinks[s], wk->id);
+			usleep(1000);
+			r = st_sink_write(rt->sinks[s], wk->id, &srec);
+		}
+		if (r != ST_SINK_ACCEPTED)
+			all_ok = 0;
+	}
+	if (!all_ok)
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_SINK], 1);
+	worker_notify_counter(wk, msg->version, inform);
+	if (inform)
+		acks->ack[acks->n - 1].ok = all_ok;
+}
+
+/* end of a batch: flush the sinks, then ack what they accepted */
+static void worker_end_batch(st_worker_t *wk)
+{
+	st_rt_t *rt = wk->rt;
+	st_acks_t *acks = wk->acks;
+	int flushed = 1;
+
+	for (unsigned s = 0; s < rt->nsinks; s++)
+		if (st_sink_flush(rt->sinks[s], wk->id) != ST_SINK_ACCEPTED)
+			flushed = 0;
+	for (unsigned i = 0; i < acks->n; i++) {
+		st_ack_t *ack = &acks->ack[i];
+
+		if (!ack->ok || (!flushed && !ack->retransmit)) {
+			st_ctr_add(&wk->ctr[ST_CTR_INFORM_NOT_ACKED], 1);
+			continue;
+		}
+		if (send_reply(ack->fd, &ack->to, &ack->from, ack->ifindex,
+			       acks->arena + ack->off, ack->len) < 0) {
+			st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+			continue;
+		}
+		st_ctr_add(&wk->ctr[ST_CTR_INFORM_ACKED], 1);
+		dedup_remember(wk->dedup, &ack->to, ack->version, ack->request_id,
+			       (int64_t)time(NULL));
+	}
+	acks->n = 0;
+	acks->used = 0;
+}
+
+static void *worker_main(void *arg)
+{
+	st_worker_t *wk = arg;
+	st_rt_t *rt = wk->rt;
+	st_acks_t *acks = wk->acks;
+	char name[16];
+
+	snprintf(name, sizeof(name), "worker/%u", wk->id);
+	pthread_setname_np(pthread_self(), name);
+	for (;;) {
+		unsigned n = 0;
+		const st_auth_t *auth;
+
+		atomic_store(&wk->epoch, atomic_load(&rt->auth_epoch));
+		auth = atomic_load(&rt->auth);
+		for (unsigned i = 0; i < rt->ningest; i++) {
+			st_ring_t *ring = &rt->rings[i * rt->nworkers + wk->id];
+			const st_rec_t *rec;
+
+			while (n < ST_BATCH_MAX && acks->n < ST_ACK_MAX &&
+			       ST_ACK_ARENA - acks->used > 2 * (ST_DGRAM_MAX + 1024) &&
+			       (rec = st_ring_peek(ring))) {
+				worker_process(wk, auth, rec);
+				st_ring_consume(ring, rec);
+				n++;
+			}
+			st_ring_release(ring);
+		}
+		if (n > 0) {
+			worker_end_batch(wk);
+			continue;
+		}
+		if (atomic_load_explicit(&rt->stop_workers, memory_order_acquire) &&
+		    !worker_rings_pending(wk))
+			break;
+		worker_sleep(wk);
+	}
+	atomic_store(&wk->epoch, UINT64_MAX);
+	return NULL;
+}
+
+static void worker_free(st_worker_t *wk)
+{
+	st_usm_worker_free(wk->usm);
+	free(wk->json);
+	free(wk->dedup);
+	free(wk->acks);
+	wk->usm = NULL;
+	wk->json = NULL;
+	wk->dedup = NULL;
+	wk->acks = NULL;
+}
+
+int st_worker_start(st_rt_t *rt, char *err, size_t errlen)
+{
+	int rc;
+
+	for (unsigned w = 0; w < rt->nworkers; w++) {
+		st_worker_t *wk = &rt->workers[w];
+
+		wk->rt = rt;
+		wk->id = w;
+		atomic_init(&wk->epoch, UINT64_MAX);
+		wk->json_cap = st_json_bound(ST_DGRAM_MAX);
+		wk->json = malloc(wk->json_cap);
+		wk->dedup = calloc(1, sizeof(*wk->dedup));
+		wk->acks = calloc(1, sizeof(st_acks_t));
+		wk->usm = st_usm_worker_new(rt->usm);
+		if (!wk->json || !wk->dedup || !wk->acks || !wk->usm) {
+			snprintf(err, errlen, "worker/%u: out of memory", w);
+			return -ENOMEM;
+		}
+	}
+	for (unsigned w = 0; w < rt->nworkers; w++) {
+		rc = -pthread_create(&rt->workers[w].thread, NULL, worker_main, &rt->workers[w]);
+		if (rc < 0) {
+			snprintf(err, errlen, "worker/%u: pthread_create: %s", w, strerror(-rc));
+			atomic_store(&rt->stop_workers, 1);
+			for (unsigned j = 0; j < w; j++)
+				pthread_join(rt->workers[j].thread, NULL);
+			return rc;
+		}
+		if (rt->affinity) {
+			cpu_set_t set;
+			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+			CPU_ZERO(&set);
+			CPU_SET(w % (ncpu > 0 ? (unsigned)ncpu : 1u), &set);
+			pthread_setaffinity_np(rt->workers[w].thread, sizeof(set), &set);
+		}
+	}
+	return 0;
+}
+
+void st_worker_join(st_rt_t *rt)
+{
+	atomic_store_explicit(&rt->stop_workers, 1, memory_order_release);
+	for (unsigned w = 0; w < rt->nworkers; w++)
+		st_worker_wake(&rt->workers[w]);
+	for (unsigned w = 0; w < rt->nworkers; w++)
+		pthread_join(rt->workers[w].thread, NULL);
+}
+
+void st_worker_free_all(st_rt_t *rt)
+{
+	for (unsigned w = 0; rt->workers && w < rt->nworkers; w++)
+		worker_free(&rt->workers[w]);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * file.c - the stdout and file: sinks (JSON lines).
+ *
+ * Each worker appends lines to its own batch buffer; nothing is shared on
+ * the per-line path. st_sink_flush() writes the worker's whole batch with
+ * the sink's mutex held, looping over partial writes, so a line is never
+ * split or interleaved with another worker's, even on a pipe. The mutex is
+ * taken once per batch, not per line.
+ *
+ * A line is "accepted" once it is in a batch buffer; the collector acks
+ * informs only after the flush of that batch returned ACCEPTED, so an ack
+ * always means the line reached the file (the page cache; we do not fsync
+ * per batch: a crashed machine can lose what the kernel had not written,
+ * which is the same promise every log file makes).
+ *
+ * Files are opened O_APPEND|O_CREAT, 0644. st_sink_reopen() (SIGHUP)
+ * opens the path anew and swaps the descriptor under the mutex, so
+ * logrotate's rename-then-HUP loses nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sink_impl.h"
+
+typedef struct st_file_worker {
+	char *buf;
+	size_t len;
+	size_t lines; /* lines in buf */
+	st_sink_ctr_t accepted;
+	st_sink_ctr_t written;
+	st_sink_ctr_t dropped;
+	st_sink_ctr_t errors;
+} __attribute__((aligned(64))) st_file_worker_t;
+
+typedef struct st_file_sink {
+	char *path; /* NULL: stdout */
+	int fd;
+	pthread_mutex_t lock; /* fd and the write of one batch */
+	size_t cap;
+	_Atomic int healthy; /* last write succeeded */
+	st_file_worker_t *w;
+} st_file_sink_t;
+
+static int file_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "output 'file:%s': %s", path, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+/* write all of buf; 0 or -errno */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int file_write_locked(st_file_sink_t *fs, const char *a, size_t alen, const char *b,
+			     size_t blen)
+{
+	int rc;
+
+	pthread_mutex_lock(&fs->lock);
+	rc = write_all(fs->fd, a, alen);
+	if (rc == 0 && blen)
+		rc = write_all(fs->fd, b, blen);
+	pthread_mutex_unlock(&fs->lock);
+	atomic_store_explicit(&fs->healthy, rc == 0, memory_order_relaxed);
+	return rc;
+}
+
+static st_sink_result_t file_flush(st_sink_t *sink, unsigned worker)
+{
+	st_file_sink_t *fs = sink->impl;
+	st_file_worker_t *w = &fs->w[worker];
+	st_sink_result_t res = ST_SINK_ACCEPTED;
+
+	if (w->len == 0)
+		return res;
+	if (file_write_locked(fs, w->buf, w->len, NULL, 0) < 0) {
+		st_sink_ctr_add(&w->dropped, w->lines);
+		st_sink_ctr_add(&w->errors, 1);
+		res = ST_SINK_DROPPED;
+	} else {
+		st_sink_ctr_add(&w->written, w->lines);
+	}
+	w->len = 0;
+	w->lines = 0;
+	return res;
+}
+
+static st_sink_result_t file_write(st_sink_t *sink, unsigned worker, const st_sink_rec_t *rec)
+{
+	st_file_sink_t *fs = sink->impl;
+	st_file_worker_t *w = &fs->w[worker];
+
+	if (w->len + rec->len > fs->cap) {
+		/* make room: write what is batched, together with this line
+		 * when it does not fit an empty buffer either */
+		int rc;
+
+		if (rec->len > fs->cap) {
+			rc = file_write_locked(fs, w->buf, w->len, rec->line, rec->len);
+			if (rc < 0) {
+				st_sink_ctr_add(&w->dropped, w->lines + 1);
+				st_sink_ctr_add(&w->errors, 1);
+				w->len = w->lines = 0;
+				return ST_SINK_DROPPED;
+			}
+			st_sink_ctr_add(&w->written, w->lines + 1);
+			st_sink_ctr_add(&w->accepted, 1);
+			w->len = w->lines = 0;
+			return ST_SINK_ACCEPTED;
+		}
+		if (file_flush(sink, worker) != ST_SINK_ACCEPTED) {
+			/* the batch was lost and counted; this line may still go */
+		}
+	}
+	memcpy(w->buf + w->len, rec->line, rec->len);
+	w->len += rec->len;
+	w->lines++;
+	st_sink_ctr_add(&w->accepted, 1);
+	return ST_SINK_ACCEPTED;
+}
+
+static int file_reopen(st_sink_t *sink)
+{
+	st_file_sink_t *fs = sink->impl;
+	char err[256];
+	int fd, old;
+
+	if (!fs->path)
+		return 0;
+	fd = file_open(fs->path, err, sizeof(err));
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&fs->lock);
+	old = fs->fd;
+	fs->fd = fd;
+	pthread_mutex_unlock(&fs->lock);
+	close(old);
+	return 0;
+}
+
+static int file_ready(const st_sink_t *sink)
+{
+	const st_file_sink_t *fs = sink->impl;
+
+	return atomic_load_explicit(&((st_file_sink_t *)fs)->healthy, memory_order_relaxed);
+}
+
+static int file_close(st_sink_t *sink, int timeout_ms)
+{
+	st_file_sink_t *fs = sink->impl;
+	int rc = 0;
+
+	for (unsigned i = 0; i < sink->nworkers; i++)
+		if (file_flush(sink, i) != ST_SINK_ACCEPTED)
+			rc = -EIO;
+	if (fs->path && fs->fd >= 0 && fsync(fs->fd) < 0 && errno != EINVAL)
+		rc = -errno;
+	return rc;
+}
+
+static void file_stats(const st_sink_t *sink, st_sink_stats_t *stats)
+{
+	const st_file_sink_t *fs = sink->impl;
+
+	for (unsigned i = 0; i < sink->nworkers; i++) {
+		const st_file_worker_t *w = &fs->w[i];
+
+		stats->accepted += st_sink_ctr_get(&w->accepted);
+		stats->written += st_sink_ctr_get(&w->written);
+		stats->dropped += st_sink_ctr_get(&w->dropped);
+		stats->errors += st_sink_ctr_get(&w->errors);
+	}
+}
+
+static void file_free(st_sink_t *sink)
+{
+	st_file_sink_t *fs = sink->impl;
+
+	if (!fs)
+		return;
+	if (fs->w)
+		for (unsigned i = 0; i < sink->nworkers; i++)
+			free(fs->w[i].buf);
+	free(fs->w);
+	if (fs->path && fs->fd >= 0)
+		close(fs->fd);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs->path);
+	free(fs);
+	sink->impl = NULL;
+}
+
+static const struct st_sink_ops file_ops = {
+	.kind = "file",
+	.write = file_write,
+	.flush = file_flush,
+	.reopen = file_reopen,
+	.ready = file_ready,
+	.close = file_close,
+	.stats = file_stats,
+	.free = file_free,
+};
+
+static const struct st_sink_ops stdout_ops = {
+	.kind = "stdout",
+	.write = file_write,
+	.flush = file_flush,
+	.ready = file_ready,
+	.close = file_close,
+	.stats = file_stats,
+	.free = file_free,
+};
+
+int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf,
+		     st_sink_t *sink, char *err, size_t errlen)
+{
+	st_file_sink_t *fs = calloc(1, sizeof(*fs));
+	int rc = -ENOMEM;
+
+	if (!fs)
+		return -ENOMEM;
+	sink->impl = fs;
+	sink->ops = path ? &file_ops : &stdout_ops;
+	pthread_mutex_init(&fs->lock, NULL);
+	fs->fd = 1;
+	fs->cap = conf->batch_bytes ? conf->batch_bytes : 256 * 1024;
+	atomic_init(&fs->healthy, 1);
+	if (path) {
+		if (!*path) {
+			snprintf(err, errlen, "output '%s': empty file path", uri);
+			rc = -EINVAL;
+			goto out;
+		}
+		fs->path = strdup(path);
+		if (!fs->path)
+			goto out;
+		fs->fd = file_open(path, err, errlen);
+		if (fs->fd < 0) {
+			rc = fs->fd;
+			goto out;
+		}
+	}
+	fs->w = aligned_alloc(64, sizeof(*fs->w) * conf->nworkers);
+	if (!fs->w)
+		goto out;
+	memset(fs->w, 0, sizeof(*fs->w) * conf->nworkers);
+	for (unsigned i = 0; i < conf->nworkers; i++) {
+		fs->w[i].buf = malloc(fs->cap);
+		if (!fs->w[i].buf)
+			goto out;
+	}
+	return 0;
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "output '%s': out of memory", uri);
+	file_free(sink);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sink_impl.h - what a sink kind implements (private to sinks/).
+ *
+ * st_sink_t is a small dispatcher: the public functions in sink.c check
+ * their arguments and call the kind's ops. A kind keeps its state behind
+ * sink->impl and its per-worker state in arrays indexed by worker.
+ */
+#ifndef ST_SINK_IMPL_H
+#define ST_SINK_IMPL_H
+
+#include <stdatomic.h>
+
+#include "st_sinks.h"
+
+struct st_sink_ops {
+	const char *kind;
+	int (*start)(st_sink_t *sink, char *err, size_t errlen);
+	st_sink_result_t (*write)(st_sink_t *sink, unsigned worker, const st_sink_rec_t *rec);
+	st_sink_result_t (*flush)(st_sink_t *sink, unsigned worker);
+	int (*reopen)(st_sink_t *sink);
+	int (*ready)(const st_sink_t *sink);
+	int (*close)(st_sink_t *sink, int timeout_ms);
+	void (*stats)(const st_sink_t *sink, st_sink_stats_t *stats);
+	void (*free)(st_sink_t *sink);
+};
+
+struct st_sink {
+	const struct st_sink_ops *ops;
+	char *uri;
+	unsigned nworkers;
+	void *impl;
+};
+
+/*
+ * A counter with one writer (the thread that owns it) and any number of
+ * readers: a relaxed load and store compile to plain moves, so the owner
+ * pays nothing while a scraper never reads a torn value.
+ */
+typedef _Atomic uint64_t st_sink_ctr_t;
+
+static inline void st_sink_ctr_add(st_sink_ctr_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline uint64_t st_sink_ctr_get(const st_sink_ctr_t *c)
+{
+	return atomic_load_explicit((st_sink_ctr_t *)c, memory_order_relaxed);
+}
+
+/* constructors of each kind; uri is the full output URI */
+int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf,
+		     st_sink_t *sink, char *err, size_t errlen);
+int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
+		      size_t errlen);
+
+#endif /* ST_SINK_IMPL_H */

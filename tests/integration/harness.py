@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Integration-test harness: runs the real stormtrap binary on a free port
+and talks to it with real peers (Net-SNMP's snmptrap/snmpinform, pysnmp,
+raw UDP sockets).
+
+Environment:
+  ST_BINARY   path of the stormtrap binary (set by CTest)
+  ST_BACKEND  ingest backend to force (io_uring | recvmmsg), default auto
+  ST_SOURCE   the source tree (for fixtures)
+"""
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+BINARY = os.environ.get("ST_BINARY", "build/collector/stormtrap")
+BACKEND = os.environ.get("ST_BACKEND", "auto")
+SOURCE = os.environ.get("ST_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+NET_SNMP_ENV = dict(os.environ, MIBS="", MIBDIRS="/nonexistent", SNMPCONFPATH="/nonexistent")
+
+
+def free_udp_port(host="127.0.0.1"):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def io_uring_usable():
+    """Best effort: the kernel says whether io_uring is disabled."""
+    try:
+        with open("/proc/sys/kernel/io_uring_disabled") as f:
+            return f.read().strip() == "0"
+    except OSError:
+        return True
+
+
+class Collector:
+    """One stormtrap process. Output goes to a JSON-lines file."""
+
+    def __init__(self, *extra, host="127.0.0.1", port=None, output=True, env=None,
+                 backend=None, workers=2, ingest=2, users=None, config=None):
+        self.tmp = tempfile.mkdtemp(prefix="stormtrap-test-")
+        self.host = host
+        self.port = port or free_udp_port(host)
+        self.out = os.path.join(self.tmp, "traps.jsonl")
+        lis = f"udp://[{host}]:{self.port}" if ":" in host else f"udp://{host}:{self.port}"
+        self.args = [BINARY, "-l", lis,
+                     "--set", f"ingest.backend={backend or BACKEND}",
+                     "--set", f"threads.workers={workers}",
+                     "--set", f"threads.ingest={ingest}",
+                     "--set", "collector.name=test",
+                     "--set", "ingest.rcvbuf=8MiB"]
+        if output:
+            self.args += ["-o", f"file:{self.out}"]
+        if users is not None:
+            self.users = os.path.join(self.tmp, "users.conf")
+            with open(self.users, "w") as f:
+                f.write(users)
+            self.args += ["-u", self.users]
+        if config is not None:
+            self.config = os.path.join(self.tmp, "stormtrap.yaml")
+            with open(self.config, "w") as f:
+                f.write(config)
+            self.args += ["-c", self.config]
+        self.args += list(extra)
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.stderr = ""
+        self._lock = threading.Lock()
+
+    # -- process --------------------------------------------------------
+    def start(self, expect_ok=True, timeout=10):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=self.env, text=True)
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        if not expect_ok:
+            self.proc.wait(timeout=timeout)
+            self._reader.join(timeout=2)
+            return self.proc.returncode
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if "listening on" in self.stderr_text():
+                return self
+            if self.proc.poll() is not None:
+                self._reader.join(timeout=2)
+                raise AssertionError(f"stormtrap exited {self.proc.returncode}: "
+                                     f"{self.stderr_text()}")
+            time.sleep(0.02)
+        raise AssertionError("stormtrap did not start: " + self.stderr_text())
+
+    def _read_stderr(self):
+        for line in self.proc.stderr:
+            with self._lock:
+                self.stderr += line
+
+    def stderr_text(self):
+        with self._lock:
+            return self.stderr
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit code."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("stormtrap did not stop on SIGTERM")
+        if self.proc:
+            self._reader.join(timeout=5)
+            return self.proc.returncode
+        return None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- metrics --------------------------------------------------------
+    def metrics(self, timeout=5):
+        """SIGUSR1 → the counters in Prometheus text on stderr, parsed."""
+        before = self.stderr_text().count("# HELP stormtrap_datagrams_received_total")
+        self.signal(signal.SIGUSR1)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.stderr_text()
+            if text.count("# HELP stormtrap_datagrams_received_total") > before:
+                # wait for the end of the block
+                time.sleep(0.1)
+                return parse_metrics(self.stderr_text().split(
+                    "# HELP stormtrap_datagrams_received_total")[-1])
+            time.sleep(0.02)
+        raise AssertionError("no metrics after SIGUSR1")
+
+    # -- output ---------------------------------------------------------
+    def lines(self):
+        try:
+            with open(self.out) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def wait_lines(self, n, timeout=10):
+        deadline = time.time() + timeout
+        got = []
+        while time.time() < deadline:
+            got = self.lines()
+            if len(got) >= n:
+                return got
+            time.sleep(0.05)
+        raise AssertionError(f"expected {n} lines, got {len(got)}: {got[-3:]}")
+
+    def target(self):
+        return f"udp6:[{self.host}]:{self.port}" if ":" in self.host else \
+            f"{self.host}:{self.port}"
+
+    def send(self, data, src=None):
+        fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            if src:
+                s.bind(src)
+            s.sendto(data, (self.host, self.port))
+
+
+def parse_metrics(text):
+    """{'stormtrap_drops_total{reason="community"}': 1.0, ...}"""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r'^(stormtrap_[a-zA-Z0-9_]+(?:\{[^}]*\})?) (\S+)$', line.strip())
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def net_snmp(tool, *args, timeout=20):
+    """Run a Net-SNMP command line tool; returns CompletedProcess."""
+    return subprocess.run([tool, *args], capture_output=True, text=True, env=NET_SNMP_ENV,
+                          timeout=timeout)
+
+
+PYTHON = "/usr/bin/python3"  # Debian's, where pysnmp is installed
+
+
+def pysnmp(script, timeout=60):
+    """Run a pysnmp script with Debian's python; returns CompletedProcess."""
+    return subprocess.run([PYTHON, "-c", script], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+# -- a tiny BER encoder for crafting datagrams by hand ----------------------
+def ber_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def tlv(tag, content):
+    return bytes([tag]) + ber_len(len(content)) + content
+
+
+def ber_int(v, tag=0x02):
+    n = max(1, (v.bit_length() + 8) // 8)
+    return tlv(tag, v.to_bytes(n, "big", signed=True))
+
+
+def ber_oid(dotted):
+    parts = [int(x) for x in dotted.split(".")]
+    out = bytearray([parts[0] * 40 + parts[1]])
+    for p in parts[2:]:
+        enc = [p & 0x7f]
+        p >>= 7
+        while p:
+            enc.append(0x80 | (p & 0x7f))
+            p >>= 7
+        out += bytes(reversed(enc))
+    return tlv(0x06, bytes(out))
+
+
+def varbind(oid, value):
+    return tlv(0x30, ber_oid(oid) + value)
+
+
+def v2c_message(pdu_tag, request_id, varbinds, community=b"public", version=1):
+    vbl = tlv(0x30, b"".join(varbinds))
+    pdu = tlv(pdu_tag, ber_int(request_id) + ber_int(0) + ber_int(0) + vbl)
+    return tlv(0x30, ber_int(version) + tlv(0x04, community) + pdu)
+
+
+def v2c_trap(request_id=1, trap_oid="1.3.6.1.6.3.1.1.5.3", extra=(), community=b"public",
+             pdu_tag=0xa7, uptime=1234):
+    vbs = [varbind("1.3.6.1.2.1.1.3.0", ber_int(uptime, 0x43)),
+           varbind("1.3.6.1.6.3.1.1.4.1.0", ber_oid(trap_oid))] + list(extra)
+    return v2c_message(pdu_tag, request_id, vbs, community)
+
+
+class CollectorTest(unittest.TestCase):
+    """Base class: self.collector() starts one and stops it at the end."""
+
+    def collector(self, *args, **kw):
+        c = Collector(*args, **kw)
+        c.start()
+        self.addCleanup(c.stop)
+        return c
+
+
+def main():
+    unittest.main(verbosity=2)

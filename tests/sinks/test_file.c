@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_file.c - the file sink: lines from many workers are never split or
+ * interleaved, big lines pass, a reopen after rename loses nothing, and a
+ * write error is a counted drop, not a silent one.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "st_sinks.h"
+
+static char path[256];
+
+static void setup(void)
+{
+	snprintf(path, sizeof(path), "/tmp/st-test-file-%d.jsonl", getpid());
+	unlink(path);
+}
+
+static void teardown(void)
+{
+	unlink(path);
+}
+
+static st_sink_t *open_sink(const char *uri, unsigned nworkers, size_t batch)
+{
+	st_sink_conf_t conf = {.nworkers = nworkers, .batch_bytes = batch};
+	st_sink_t *sink = NULL;
+	char err[256] = "";
+
+	cr_assert_eq(st_sink_new(uri, &conf, &sink, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st_sink_start(sink, err, sizeof(err)), 0, "%s", err);
+	return sink;
+}
+
+static st_sink_result_t put(st_sink_t *sink, unsigned worker, const char *line)
+{
+	st_sink_rec_t rec = {.line = line, .len = strlen(line), .version = "v2c", .pdu = "trap"};
+
+	return st_sink_write(sink, worker, &rec);
+}
+
+typedef struct job {
+	st_sink_t *sink;
+	unsigned worker;
+} job_t;
+
+#define LINES_PER_WORKER 20000
+
+static void *writer(void *arg)
+{
+	job_t *job = arg;
+	char line[600];
+
+	for (int i = 0; i < LINES_PER_WORKER; i++) {
+		/* lengths vary so batches end mid-pattern */
+		int pad = (i * 31) % 500;
+
+		snprintf(line, sizeof(line), "{\"w\":%u,\"i\":%d,\"pad\":\"%0*d\"}\n", job->worker,
+			 i, pad, 0);
+		cr_assert_eq(put(job->sink, job->worker, line), ST_SINK_ACCEPTED);
+		if (i % 50 == 49)
+			cr_assert_eq(st_sink_flush(job->sink, job->worker), ST_SINK_ACCEPTED);
+	}
+	cr_assert_eq(st_sink_flush(job->sink, job->worker), ST_SINK_ACCEPTED);
+	return NULL;
+}
+
+Test(file, workers_never_interleave_lines, .init = setup, .fini = teardown, .timeout = 60)
+{
+	char uri[300];
+	st_sink_t *sink;
+	pthread_t t[4];
+	job_t job[4];
+	int next[4] = {0};
+	st_sink_stats_t st;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	sink = open_sink(uri, 4, 8192);
+	for (unsigned w = 0; w < 4; w++) {
+		job[w] = (job_t){sink, w};
+		pthread_create(&t[w], NULL, writer, &job[w]);
+	}
+	for (unsigned w = 0; w < 4; w++)
+		pthread_join(t[w], NULL);
+	cr_assert_eq(st_sink_close(sink, 1000), 0);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.accepted, 4 * LINES_PER_WORKER);
+	cr_assert_eq(st.written, 4 * LINES_PER_WORKER);
+	cr_assert_eq(st.dropped, 0);
+	st_sink_free(sink);
+
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		unsigned w;
+		int i, pad;
+
+		cr_assert_eq(sscanf(line, "{\"w\":%u,\"i\":%d,\"pad\":\"%d\"}", &w, &i, &pad), 3,
+			     "garbled line %ld: %s", n, line);
+		cr_assert_lt(w, 4u);
+		cr_assert_eq(i, next[w], "worker %u out of order", w);
+		cr_assert_eq(strlen(line), strlen("{\"w\":0,\"i\":,\"pad\":\"\"}\n") +
+						   (size_t)snprintf(NULL, 0, "%d", i) +
+						   (size_t)((i * 31) % 500 ? (i * 31) % 500 : 1));
+		next[w]++;
+		n++;
+	}
+	free(line);
+	fclose(f);
+	cr_assert_eq(n, 4 * LINES_PER_WORKER);
+}
+
+Test(file, line_larger_than_batch_buffer, .init = setup, .fini = teardown)
+{
+	char uri[300], big[20000];
+	st_sink_t *sink;
+	FILE *f;
+	char buf[30000];
+
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	sink = open_sink(uri, 1, 4096);
+	cr_assert_eq(put(sink, 0, "{\"first\":1}\n"), ST_SINK_ACCEPTED);
+	memset(big, 'x', sizeof(big) - 2);
+	big[0] = '"';
+	big[sizeof(big) - 3] = '"';
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(put(sink, 0, big), ST_SINK_ACCEPTED);
+	cr_assert_eq(st_sink_flush(sink, 0), ST_SINK_ACCEPTED);
+	st_sink_free(sink);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_str_eq(fgets(buf, sizeof(buf), f), "{\"first\":1}\n");
+	cr_assert_str_eq(fgets(buf, sizeof(buf), f), big);
+	fclose(f);
+}
+
+Test(file, reopen_after_rename_loses_nothing, .init = setup, .fini = teardown)
+{
+	char uri[300], rotated[300];
+	st_sink_t *sink;
+	FILE *f;
+	char buf[100];
+
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	sink = open_sink(uri, 1, 4096);
+	put(sink, 0, "{\"a\":1}\n");
+	st_sink_flush(sink, 0);
+	cr_assert_eq(rename(path, rotated), 0);
+	put(sink, 0, "{\"a\":2}\n"); /* buffered while the rename happens */
+	cr_assert_eq(st_sink_reopen(sink), 0);
+	cr_assert_eq(st_sink_flush(sink, 0), ST_SINK_ACCEPTED);
+	st_sink_free(sink);
+	f = fopen(rotated, "r");
+	cr_assert_str_eq(fgets(buf, sizeof(buf), f), "{\"a\":1}\n");
+	fclose(f);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_str_eq(fgets(buf, sizeof(buf), f), "{\"a\":2}\n");
+	fclose(f);
+	unlink(rotated);
+}
+
+Test(file, write_error_is_a_counted_drop)
+{
+	st_sink_t *sink = open_sink("file:/dev/full", 1, 4096);
+	st_sink_stats_t st;
+
+	cr_assert_eq(put(sink, 0, "{\"a\":1}\n"), ST_SINK_ACCEPTED);
+	cr_assert_eq(put(sink, 0, "{\"a\":2}\n"), ST_SINK_ACCEPTED);
+	cr_assert_eq(st_sink_flush(sink, 0), ST_SINK_DROPPED);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.dropped, 2);
+	cr_assert_eq(st.errors, 1);
+	cr_assert_eq(st_sink_ready(sink), 0);
+	st_sink_free(sink);
+}
+
+Test(file, bad_uris_name_themselves)
+{
+	st_sink_conf_t conf = {.nworkers = 1};
+	st_sink_t *sink = NULL;
+	char err[256] = "";
+
+	cr_assert_lt(st_sink_new("nosuch://x", &conf, &sink, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "nosuch://x"), "%s", err);
+	cr_assert_lt(st_sink_new("file:/nonexistent-dir/x.jsonl", &conf, &sink, err, sizeof(err)),
+		     0);
+	cr_assert(strstr(err, "/nonexistent-dir/x.jsonl"), "%s", err);
+}
