@@ -62,7 +62,8 @@ static inline uint64_t st_ctr_get(const st_ctr_t *c)
 	X(RING_FULL, "drops_total", "reason=\"ring_full\"",                                        \
 	  "Datagrams dropped because a worker's ring was full")                                   \
 	X(OVERSIZED, "drops_total", "reason=\"oversized\"",                                        \
-	  "Datagrams dropped because they were truncated on receive")
+	  "Datagrams dropped because they were truncated on receive")                             \
+	X(URING_ERRORS, "io_uring_errors_total", "", "io_uring submissions that failed")
 
 #define ST_WORKER_COUNTERS(X)                                                                      \
 	X(NOTIF_V1_TRAP, "notifications_total", "version=\"v1\",pdu=\"trap\"",                     \

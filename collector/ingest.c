@@ -346,7 +346,10 @@ static int uring_new(st_ingest_t *in, st_uring_t **out)
 
 	if (!u)
 		return -ENOMEM;
-	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+	/* no IORING_SETUP_SINGLE_ISSUER: the ring is set up here, on the main
+	 * thread (so start-up can fall back to recvmmsg), and then used by the
+	 * ingest thread, which such a ring would refuse with -EEXIST */
+	p.flags = IORING_SETUP_COOP_TASKRUN;
 	rc = io_uring_queue_init_params(256, &u->ring, &p);
 	if (rc == -EINVAL) {
 		memset(&p, 0, sizeof(p));
@@ -475,8 +478,12 @@ static void ingest_run_uring(st_ingest_t *in)
 		int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &to, NULL);
 		int got = 0;
 
-		if (rc >= 0 || rc == -ETIME || rc == -EINTR)
-			got = uring_reap(in, u);
+		if (rc < 0 && rc != -ETIME && rc != -EINTR) {
+			/* cannot submit (re-arm) now: never spin on it */
+			st_ctr_add(&in->ctr[0][ST_CTR_URING_ERRORS], 1);
+			usleep(1000);
+		}
+		got = uring_reap(in, u);
 		if (ingest_should_exit(in, got, &stop_at, &last_data))
 			break;
 	}

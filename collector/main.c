@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "http.h"
 #include "st_config.h"
 
 extern char **environ;
@@ -45,7 +46,7 @@ typedef struct st_cli {
 static void usage(FILE *out)
 {
 	fputs("usage: stormtrap [-c FILE] [-l ADDR]... [-o SINK]... [-u USERS] [--community NAME]...\n"
-	      "                 [--set KEY=VALUE]... [-T] [--version] [-h]\n"
+	      "                 [--set KEY=VALUE]... [-T] [--health URL] [--version] [-h]\n"
 	      "\n"
 	      "  -c FILE            YAML configuration file\n"
 	      "  -l ADDR            listen address, udp://IPv4:port or udp://[IPv6]:port (repeatable)\n"
@@ -55,6 +56,7 @@ static void usage(FILE *out)
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
 	      "  -T                 check the configuration, print the effective one, exit 0/1\n"
+	      "  --health URL       GET URL (http://127.0.0.1:9163/healthz), exit 0 on 2xx, else 1\n"
 	      "  --version          print the version\n"
 	      "  -h, --help         this text\n"
 	      "\n"
@@ -109,7 +111,7 @@ fail:
 
 static int cli_parse(int argc, char **argv, st_cli_t *cli)
 {
-	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN };
+	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN, OPT_HEALTH };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
@@ -120,6 +122,7 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 		{"check", no_argument, NULL, 'T'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"config-markdown", no_argument, NULL, OPT_MARKDOWN},
+		{"health", required_argument, NULL, OPT_HEALTH},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -157,6 +160,16 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 		case OPT_MARKDOWN:
 			st_config_markdown(stdout);
 			exit(0);
+		case OPT_HEALTH: {
+			/* a container HEALTHCHECK: no configuration, no threads */
+			char herr[512];
+
+			if (st_health_check(optarg, herr, sizeof(herr)) < 0) {
+				fprintf(stderr, "stormtrap: unhealthy: %s\n", herr);
+				exit(1);
+			}
+			exit(0);
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -385,6 +398,7 @@ int main(int argc, char **argv)
 {
 	static st_app_t app;
 	st_rt_t *rt = &app.rt;
+	st_http_t *http = NULL;
 	char err[1024] = "";
 	sigset_t sigs;
 	int rc, code = 1;
@@ -428,6 +442,14 @@ int main(int argc, char **argv)
 		rc = st_ingest_start(rt, err, sizeof(err));
 		if (rc < 0)
 			st_worker_join(rt);
+	}
+	if (rc == 0 && app.cfg.metrics_listen[0]) {
+		rc = st_http_start(app.cfg.metrics_listen, rt, &http, err, sizeof(err));
+		if (rc < 0) {
+			st_ingest_join(rt);
+			st_worker_join(rt);
+			atomic_store(&rt->threads_running, 0);
+		}
 	}
 	if (rc < 0) {
 		if (!err[0])
@@ -481,6 +503,7 @@ int main(int argc, char **argv)
 	st_metrics_write(rt, stderr);
 	st_log(ST_LOG_INFO, "stopped");
 out:
+	st_http_stop(http);
 	runtime_free(rt);
 	st_config_free(&app.cfg);
 	free(app.cli.sets);

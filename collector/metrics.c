@@ -94,6 +94,11 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 		fprintf(out, "stormtrap_kernel_drops_total{listener=\"%s\"} %" PRIu64 "\n",
 			rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_KERNEL_DROPS));
 
+	family(out, "io_uring_errors_total", "counter",
+	       "io_uring submissions that failed (the ingest thread retries)");
+	fprintf(out, "stormtrap_io_uring_errors_total %" PRIu64 "\n",
+		ingest_total(rt, ST_CTR_URING_ERRORS));
+
 	usm_sum(rt, &usm);
 	family(out, "drops_total", "counter", "Datagrams dropped, by reason");
 	fprintf(out, "stormtrap_drops_total{reason=\"ring_full\"} %" PRIu64 "\n",
