@@ -158,7 +158,7 @@ int st_ber_read_octets(st_ber_t *ber, uint8_t tag, const uint8_t **val, size_t *
 
 /**
  * @brief Read an OBJECT IDENTIFIER TLV; validates it (see top of file).
- * *val/*len receive the content octets (borrowed).
+ * val and len receive the content octets (borrowed).
  */
 int st_ber_read_oid(st_ber_t *ber, const uint8_t **val, size_t *len);
 
@@ -336,7 +336,9 @@ int st_snmp_encode_response(const st_msg_t *inform, uint8_t *out, size_t cap);
 
 /**
  * @brief Encode a v3 ScopedPDU (plaintext) holding one PDU.
- * @param pdu_type    ST_PDU_RESPONSE or ST_PDU_REPORT
+ * @param pdu_type    ST_PDU_RESPONSE or ST_PDU_REPORT for the collector;
+ *                    any RFC 3416 PDU type but ST_PDU_TRAPV1 is accepted
+ *                    (tests and the load generator build traps with it)
  * @param vbl         a whole VarBindList TLV to put in the PDU, verbatim
  * @return the encoded length (the ScopedPDU starts at out), or an error.
  */
@@ -377,7 +379,7 @@ int st_snmp_encode_v3(const st_v3_out_t *v3, uint8_t *out, size_t cap, size_t *a
 /* well-known OIDs, content octets */
 extern const uint8_t ST_OID_SYSUPTIME0[8];      /* 1.3.6.1.2.1.1.3.0 */
 extern const uint8_t ST_OID_SNMPTRAPOID0[10];   /* 1.3.6.1.6.3.1.1.4.1.0 */
-extern const uint8_t ST_OID_SNMPTRAPADDR0[10];  /* 1.3.6.1.6.3.18.1.3.0 */
+extern const uint8_t ST_OID_SNMPTRAPADDR0[9];   /* 1.3.6.1.6.3.18.1.3.0 */
 
 /**
  * @brief The notification OID of a v1 Trap-PDU per RFC 3584 3.1, as OID
@@ -416,11 +418,20 @@ typedef struct st_json_info {
 	st_json_span_t trap_oid;
 } st_json_info_t;
 
+/** The longest collector name st_json_bound() accounts for (bytes). Longer
+ * names still encode correctly but need a larger buffer than the bound. */
+#define ST_JSON_COLLECTOR_MAX 256
+
 /**
  * @brief Encode one notification as one JSON line (schema in
  * docs/JSON.md), terminated by '\n'. Not NUL-terminated.
  * v3 messages get user, security_level (from msg_flags), engine_id,
- * context_engine_id and context_name.
+ * context_engine_id and context_name. community, user and context_name
+ * that are not printable UTF-8 are written in hex and flagged by a sibling
+ * member "community_encoding":"hex" (resp. user_, context_name_).
+ * A v1 Trap-PDU whose generic-trap has no RFC 3584 mapping gets no
+ * trap_oid; a v2c/v3 PDU without sysUpTime.0 / snmpTrapOID.0 gets no
+ * uptime / trap_oid.
  * @param msg   a decoded v1 trap, v2c/v3 trap or inform (have_pdu set)
  * @param info  NULL, or filled with where some values stand in the line
  * @return the line length, or ST_ERR_JSON_SPACE.
@@ -430,7 +441,9 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
 
 /**
  * @brief An upper bound for the line of a datagram of @p dgram_len bytes
- * (with raw included), for sizing output buffers.
+ * (with raw included), for sizing output buffers: 11 * dgram_len + 4096
+ * (the proof is in json.c). Assumes a collector name of at most
+ * ST_JSON_COLLECTOR_MAX bytes.
  */
 size_t st_json_bound(size_t dgram_len);
 
