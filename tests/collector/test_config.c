@@ -1324,3 +1324,21 @@ Test(config, docs_example_loads_and_validates)
 	free(md);
 	st_config_free(&cfg);
 }
+
+Test(config, collector_name_must_fit_json_lines)
+{
+	st_config_t cfg;
+	char err[512] = "", name[ST_JSON_COLLECTOR_MAX + 2];
+
+	cr_assert_eq(st_config_init(&cfg), 0);
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	cr_assert_eq(st_config_set(&cfg, "collector.name", name, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
+	cr_assert(strstr(err, "collector.name"), "%s", err);
+	cr_assert_eq(st_config_set(&cfg, "collector.name", "bad\x01name", NULL, err, sizeof(err)), 0);
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
+	cr_assert_eq(st_config_set(&cfg, "collector.name", "st-1", NULL, err, sizeof(err)), 0);
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+	st_config_free(&cfg);
+}
