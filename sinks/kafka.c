@@ -1,0 +1,1003 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kafka.c - the kafka:// sink: one JSON notification per Kafka message,
+ * and nothing lost when the brokers blink (behaviour in docs/KAFKA.md).
+ *
+ * Normal path. A worker hands its line to rd_kafka_producev() (thread-safe,
+ * RD_KAFKA_MSG_F_COPY) with the key and headers; nothing here is shared
+ * between workers but one atomic load (is the spool engaged?). "Accepted"
+ * means librdkafka has the message in its queue.
+ *
+ * The poller thread (started by st_sink_start) serves librdkafka's
+ * delivery reports and runs this state machine:
+ *
+ *   DIRECT  workers produce. If something waits in librdkafka and nothing
+ *           was delivered for queue_timeout, or every broker has been down
+ *           that long, or a delivery fails, or librdkafka's queue is full:
+ *           engage the spool and go to
+ *   SPOOL   workers append to the spool's tail. What librdkafka holds
+ *           stays there (its idempotent retries deliver it when the
+ *           brokers return); what it gives up on (message.timeout.ms, or
+ *           an error it does not retry), and what is queued behind that
+ *           (purged), comes back in delivery reports and goes to the
+ *           spool's rescue segment, which sorts before all others (it is
+ *           older). Once librdkafka holds nothing, the rescue segment is
+ *           closed; then every second a metadata request probes the
+ *           cluster, and when it answers, go to
+ *   REPLAY  the poller reads the spool oldest first and produces it, while
+ *           workers keep appending behind it. A stall or a failure sends
+ *           us back to SPOOL. When the poller has read everything, it
+ *           disengages the spool under the spool's lock and workers
+ *           produce directly again (DIRECT): what they send now queues
+ *           behind the replay.
+ *
+ * So one source's notifications keep their order through an outage: its
+ * messages that were in librdkafka's memory come back first, then those
+ * that went to disk, then new ones. Replayed messages carry the Kafka
+ * timestamp of when the sink first accepted them.
+ *
+ * Delivery reports carry a per-message opaque that says where the message
+ * stands in the order of production: token+1 for a replayed spool record
+ * (so the spool also learns which records Kafka confirmed), and for a
+ * worker's message the top bit, the worker index and the worker's own
+ * sequence number. librdkafka hands failed messages back in no reliable
+ * order (a purge returns a partition's queue before the messages already
+ * batched for a broker); the rescue segment is sorted by this opaque
+ * before it is read, which restores each worker's order, and so each
+ * source's.
+ *
+ * Shutdown (st_sink_close): stop the poller, rd_kafka_flush() up to the
+ * timeout, purge what is still queued or in flight (back as delivery
+ * reports, into the spool), sync the spool. The next start replays it
+ * before anything new.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "sink_impl.h"
+#include "spool.h"
+
+#define ST_KAFKA_PROBE_MS     1000 /* how often SPOOL asks whether the cluster is back */
+#define ST_KAFKA_SYNC_MS      1000 /* how often the spool's cursors are persisted */
+#define ST_KAFKA_REPLAY_BATCH 2048 /* records produced per replay step */
+#define ST_KAFKA_DRAIN_MS     2000 /* close: wait for purged reports */
+
+enum st_kafka_key { ST_KAFKA_KEY_SRC_IP, ST_KAFKA_KEY_AGENT_ADDR, ST_KAFKA_KEY_NONE };
+enum st_kafka_state { ST_KAFKA_DIRECT, ST_KAFKA_SPOOL, ST_KAFKA_REPLAY };
+
+typedef struct st_kafka_worker {
+	st_sink_ctr_t accepted;
+	st_sink_ctr_t produced; /* into librdkafka's queue */
+	st_sink_ctr_t spooled;  /* appended to the spool */
+	st_sink_ctr_t dropped;
+	st_sink_ctr_t errors;
+	uint64_t seq; /* messages this worker produced: the order key */
+} __attribute__((aligned(64))) st_kafka_worker_t;
+
+#define ST_KAFKA_DIRECT_BIT (1ull << 63)
+#define ST_KAFKA_SEQ_BITS   48
+
+typedef struct st_kafka_sink {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	char *topic;
+	enum st_kafka_key key;
+	int headers;
+	int queue_timeout_ms;
+	char *spool_path;
+	uint64_t spool_max;
+	st_spool_t *spool; /* NULL: no spool configured */
+	st_kafka_worker_t *w;
+
+	pthread_t poller;
+	int started;
+	int closed;
+	_Atomic int stop;
+
+	/* poller state: the poller thread only (or close, after the join) */
+	enum st_kafka_state state;
+	int64_t last_progress; /* monotonic ms: a delivery, or nothing queued */
+	int64_t next_probe;
+	int64_t next_sync;
+	int rescued_event; /* a delivery report was rescued */
+	int has_pending;   /* a read spool record librdkafka had no room for */
+	st_spool_rec_t pending;
+	uint64_t pending_token;
+
+	_Atomic int64_t down_since; /* all brokers down since (monotonic ms), 0: not */
+	_Atomic int fatal;
+
+	/* written by the delivery-report thread */
+	st_sink_ctr_t delivered;
+	st_sink_ctr_t replayed; /* spool records produced again */
+	st_sink_ctr_t failed_timeout;
+	st_sink_ctr_t failed_purged;
+	st_sink_ctr_t failed_rejected;
+	st_sink_ctr_t failed_other;
+	st_sink_ctr_t lost; /* failed and not spooled */
+} st_kafka_sink_t;
+
+static int64_t now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- delivery reports ------------------------------------------------------ */
+
+/* errors that no retry will cure: the broker refuses this very message */
+static int err_is_permanent(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+	case RD_KAFKA_RESP_ERR__BAD_MSG:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* put a message librdkafka gave back into the spool's rescue segment */
+static int rescue_message(st_kafka_sink_t *ks, const rd_kafka_message_t *m, uint64_t order)
+{
+	st_spool_rec_t rec = {0};
+	rd_kafka_headers_t *hdrs = NULL;
+	rd_kafka_timestamp_type_t tstype;
+
+	rec.ts_ms = rd_kafka_message_timestamp(m, &tstype);
+	if (rec.ts_ms < 0)
+		rec.ts_ms = 0;
+	rec.key = m->key;
+	rec.key_len = m->key ? m->key_len : 0;
+	rec.value = m->payload;
+	rec.value_len = m->len;
+	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		const char *name;
+		const void *val;
+		size_t len;
+
+		for (size_t i = 0; rec.nhdrs < ST_SPOOL_MAX_HDRS &&
+		                   rd_kafka_header_get_all(hdrs, i, &name, &val, &len) ==
+		                           RD_KAFKA_RESP_ERR_NO_ERROR;
+		     i++) {
+			rec.hdrs[rec.nhdrs].name = name;
+			rec.hdrs[rec.nhdrs].value = val;
+			rec.hdrs[rec.nhdrs].len = val ? len : 0;
+			rec.nhdrs++;
+		}
+	}
+	return st_spool_rescue(ks->spool, &rec, order);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	st_kafka_sink_t *ks = opaque;
+	uint64_t order = (uint64_t)(uintptr_t)m->_private;
+	uint64_t token = order & ST_KAFKA_DIRECT_BIT ? 0 : order; /* replay: token + 1 */
+
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		st_sink_ctr_add(&ks->delivered, 1);
+		ks->last_progress = now_mono_ms();
+		atomic_store_explicit(&ks->down_since, 0, memory_order_relaxed);
+		if (token)
+			st_spool_resolve(ks->spool, token - 1);
+		return;
+	}
+	switch (m->err) {
+	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT:
+	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+		st_sink_ctr_add(&ks->failed_timeout, 1);
+		break;
+	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+		st_sink_ctr_add(&ks->failed_purged, 1);
+		break;
+	default:
+		if (err_is_permanent(m->err))
+			st_sink_ctr_add(&ks->failed_rejected, 1);
+		else
+			st_sink_ctr_add(&ks->failed_other, 1);
+		break;
+	}
+	/* a record rescued before its token is resolved: the spool never
+	 * believes it done while it exists nowhere on disk */
+	if (err_is_permanent(m->err) || !ks->spool || rescue_message(ks, m, order) < 0)
+		st_sink_ctr_add(&ks->lost, 1);
+	else
+		ks->rescued_event = 1;
+	if (token)
+		st_spool_resolve(ks->spool, token - 1);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	st_kafka_sink_t *ks = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		int64_t zero = 0;
+
+		atomic_compare_exchange_strong(&ks->down_since, &zero, now_mono_ms());
+	} else if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		/* the idempotent producer cannot go on without risking
+		 * duplicates or gaps: everything goes to the spool until the
+		 * collector restarts (docs/KAFKA.md) */
+		atomic_store(&ks->fatal, 1);
+		if (ks->spool)
+			st_spool_engage(ks->spool);
+	}
+}
+
+/* ---- the worker path ------------------------------------------------------ */
+
+static void rec_key(const st_kafka_sink_t *ks, const st_sink_rec_t *rec, const char **key,
+                    size_t *len)
+{
+	*key = NULL;
+	*len = 0;
+	switch (ks->key) {
+	case ST_KAFKA_KEY_AGENT_ADDR:
+		if (rec->agent_addr && rec->agent_addr_len) {
+			*key = rec->agent_addr;
+			*len = rec->agent_addr_len;
+			break;
+		}
+		/* no agent address (v2c/v3 not relayed): the sender is the agent */
+		/* fall through */
+	case ST_KAFKA_KEY_SRC_IP:
+		if (rec->src_ip && rec->src_ip_len) {
+			*key = rec->src_ip;
+			*len = rec->src_ip_len;
+		}
+		break;
+	case ST_KAFKA_KEY_NONE:
+		break;
+	}
+}
+
+static size_t value_len(const st_sink_rec_t *rec)
+{
+	/* a Kafka message is one document: the line's newline is framing */
+	return rec->len && rec->line[rec->len - 1] == '\n' ? rec->len - 1 : rec->len;
+}
+
+static st_sink_result_t spool_line(st_kafka_sink_t *ks, st_kafka_worker_t *w,
+                                   const st_sink_rec_t *rec, const char *key, size_t klen)
+{
+	st_spool_rec_t srec = {0};
+	int rc;
+
+	srec.ts_ms = now_real_ms();
+	srec.key = key;
+	srec.key_len = klen;
+	srec.value = rec->line;
+	srec.value_len = value_len(rec);
+	if (ks->headers) {
+		srec.hdrs[0] = (st_spool_hdr_t){"version", 7, rec->version ? rec->version : "",
+		                                rec->version ? strlen(rec->version) : 0};
+		srec.hdrs[1] = (st_spool_hdr_t){"pdu", 3, rec->pdu ? rec->pdu : "",
+		                                rec->pdu ? strlen(rec->pdu) : 0};
+		srec.hdrs[2] = (st_spool_hdr_t){"trap_oid", 8, rec->trap_oid ? rec->trap_oid : "",
+		                                rec->trap_oid_len};
+		srec.nhdrs = 3;
+	}
+	rc = st_spool_append(ks->spool, &srec);
+	if (rc == -EAGAIN)
+		return ST_SINK_RETRY; /* disengaged meanwhile: produce instead */
+	if (rc < 0) {
+		st_sink_ctr_add(&w->dropped, 1);
+		if (rc != -ENOSPC && rc != -E2BIG)
+			st_sink_ctr_add(&w->errors, 1);
+		return ST_SINK_DROPPED;
+	}
+	st_sink_ctr_add(&w->spooled, 1);
+	st_sink_ctr_add(&w->accepted, 1);
+	return ST_SINK_ACCEPTED;
+}
+
+static rd_kafka_resp_err_t produce_line(st_kafka_sink_t *ks, const st_sink_rec_t *rec,
+                                        const char *key, size_t klen, uint64_t order)
+{
+	void *opaque = (void *)(uintptr_t)order;
+
+	if (!ks->headers)
+		return rd_kafka_producev(
+		        ks->rk, RD_KAFKA_V_RKT(ks->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		        RD_KAFKA_V_VALUE((void *)rec->line, value_len(rec)),
+		        RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+	return rd_kafka_producev(ks->rk, RD_KAFKA_V_RKT(ks->rkt),
+	                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                         RD_KAFKA_V_VALUE((void *)rec->line, value_len(rec)),
+	                         RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_OPAQUE(opaque),
+	                         RD_KAFKA_V_HEADER("version", rec->version ? rec->version : "", -1),
+	                         RD_KAFKA_V_HEADER("pdu", rec->pdu ? rec->pdu : "", -1),
+	                         RD_KAFKA_V_HEADER("trap_oid", rec->trap_oid ? rec->trap_oid : "",
+	                                           (ssize_t)rec->trap_oid_len),
+	                         RD_KAFKA_V_END);
+}
+
+static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_sink_rec_t *rec)
+{
+	st_kafka_sink_t *ks = sink->impl;
+	st_kafka_worker_t *w = &ks->w[worker];
+	const char *key;
+	size_t klen;
+
+	rec_key(ks, rec, &key, &klen);
+	for (int tries = 0; tries < 4; tries++) {
+		rd_kafka_resp_err_t err;
+		st_sink_result_t res;
+
+		if (ks->spool && st_spool_engaged(ks->spool)) {
+			res = spool_line(ks, w, rec, key, klen);
+			if (res != ST_SINK_RETRY)
+				return res;
+		}
+		err = produce_line(ks, rec, key, klen,
+		                   ST_KAFKA_DIRECT_BIT | (uint64_t)worker << ST_KAFKA_SEQ_BITS |
+		                           (w->seq & ((1ull << ST_KAFKA_SEQ_BITS) - 1)));
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			w->seq++;
+			st_sink_ctr_add(&w->produced, 1);
+			st_sink_ctr_add(&w->accepted, 1);
+			return ST_SINK_ACCEPTED;
+		}
+		if ((err == RD_KAFKA_RESP_ERR__QUEUE_FULL || err == RD_KAFKA_RESP_ERR__FATAL) &&
+		    ks->spool) {
+			/* librdkafka's memory is full (or it gave up): what
+			 * comes next waits on disk, behind what it holds */
+			st_spool_engage(ks->spool);
+			continue;
+		}
+		break;
+	}
+	st_sink_ctr_add(&w->dropped, 1);
+	st_sink_ctr_add(&w->errors, 1);
+	return ST_SINK_DROPPED;
+}
+
+static st_sink_result_t kafka_flush(st_sink_t *sink, unsigned worker)
+{
+	/* every accepted line is already in librdkafka's queue or the spool */
+	return ST_SINK_ACCEPTED;
+}
+
+/* ---- the poller ------------------------------------------------------------ */
+
+/* does the cluster answer, with a leader for every partition of the topic? */
+static int cluster_probe(st_kafka_sink_t *ks)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	int ok = 0;
+
+	if (rd_kafka_metadata(ks->rk, 0, ks->rkt, &md, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0;
+	if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    md->topics[0].partition_cnt > 0) {
+		ok = 1;
+		for (int i = 0; i < md->topics[0].partition_cnt; i++)
+			if (md->topics[0].partitions[i].leader < 0)
+				ok = 0;
+	}
+	rd_kafka_metadata_destroy(md);
+	return ok;
+}
+
+/*
+ * New lines go to disk from now on. What librdkafka holds stays there: its
+ * idempotent retries deliver it once the brokers are back, without
+ * duplicates, or it fails after message.timeout.ms and is rescued. It is
+ * not purged, because a message that was already sent once may be on the
+ * broker even though no acknowledgement came back; purging it would mean
+ * sending it twice (docs/KAFKA.md, duplicates).
+ */
+static void enter_spool(st_kafka_sink_t *ks, int64_t now)
+{
+	st_spool_engage(ks->spool);
+	ks->state = ST_KAFKA_SPOOL;
+	ks->next_probe = now + ST_KAFKA_PROBE_MS;
+}
+
+/* produce one spool record; the headers list goes to librdkafka on success */
+static rd_kafka_resp_err_t produce_spooled(st_kafka_sink_t *ks, const st_spool_rec_t *rec,
+                                           uint64_t token)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	rd_kafka_resp_err_t err;
+
+	if (rec->nhdrs) {
+		hdrs = rd_kafka_headers_new(rec->nhdrs);
+		for (unsigned i = 0; i < rec->nhdrs; i++)
+			rd_kafka_header_add(hdrs, rec->hdrs[i].name, (ssize_t)rec->hdrs[i].name_len,
+			                    rec->hdrs[i].value, (ssize_t)rec->hdrs[i].len);
+	}
+	if (hdrs)
+		err = rd_kafka_producev(
+		        ks->rk, RD_KAFKA_V_RKT(ks->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		        RD_KAFKA_V_VALUE((void *)rec->value, rec->value_len),
+		        RD_KAFKA_V_KEY(rec->key, rec->key_len), RD_KAFKA_V_TIMESTAMP(rec->ts_ms),
+		        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(token + 1)),
+		        RD_KAFKA_V_END);
+	else
+		err = rd_kafka_producev(
+		        ks->rk, RD_KAFKA_V_RKT(ks->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		        RD_KAFKA_V_VALUE((void *)rec->value, rec->value_len),
+		        RD_KAFKA_V_KEY(rec->key, rec->key_len), RD_KAFKA_V_TIMESTAMP(rec->ts_ms),
+		        RD_KAFKA_V_OPAQUE((void *)(uintptr_t)(token + 1)), RD_KAFKA_V_END);
+	if (err && hdrs)
+		rd_kafka_headers_destroy(hdrs);
+	return err;
+}
+
+/* REPLAY: hand the spool to librdkafka; returns records produced */
+static int replay_step(st_kafka_sink_t *ks)
+{
+	int n = 0;
+
+	while (n < ST_KAFKA_REPLAY_BATCH) {
+		rd_kafka_resp_err_t err;
+
+		if (!ks->has_pending) {
+			int rc = st_spool_read(ks->spool, &ks->pending, &ks->pending_token);
+
+			if (rc == -ENODATA) {
+				/* everything read: new lines may go direct, and
+				 * they queue behind the replayed ones */
+				if (st_spool_disengage(ks->spool) == 0)
+					ks->state = ST_KAFKA_DIRECT;
+				break;
+			}
+			if (rc < 0)
+				break; /* window full, or a rescue in progress */
+			ks->has_pending = 1;
+		}
+		err = produce_spooled(ks, &ks->pending, ks->pending_token);
+		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		if (err == RD_KAFKA_RESP_ERR__FATAL) {
+			ks->state = ST_KAFKA_SPOOL;
+			break;
+		}
+		ks->has_pending = 0;
+		if (err) {
+			/* refused before it was queued (too large for the
+			 * producer's limits): it can never be sent */
+			st_sink_ctr_add(&ks->failed_rejected, 1);
+			st_sink_ctr_add(&ks->lost, 1);
+			st_spool_resolve(ks->spool, ks->pending_token);
+			continue;
+		}
+		st_sink_ctr_add(&ks->replayed, 1);
+		n++;
+	}
+	return n;
+}
+
+static void poller_step(st_kafka_sink_t *ks, int64_t now)
+{
+	int outq = rd_kafka_outq_len(ks->rk);
+	int64_t down = atomic_load_explicit(&ks->down_since, memory_order_relaxed);
+
+	if (outq == 0)
+		ks->last_progress = now;
+	if (!ks->spool)
+		return; /* nothing to decide: librdkafka is all there is */
+
+	if (ks->rescued_event) {
+		/*
+		 * librdkafka gave up on a message (timed out, refused). The
+		 * messages queued behind it in its partition must not overtake
+		 * it, so they join it in the rescue segment. Only the queue is
+		 * purged, never requests on the wire: a queued message was not
+		 * sent yet, or is a retry of one older than the failing one,
+		 * which times out with it anyway.
+		 */
+		rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE);
+		outq = rd_kafka_outq_len(ks->rk);
+	}
+	if (ks->state != ST_KAFKA_SPOOL) {
+		int stalled = outq > 0 && now - ks->last_progress >= ks->queue_timeout_ms;
+		int all_down = down && now - down >= ks->queue_timeout_ms;
+
+		if (stalled || all_down || ks->rescued_event || atomic_load(&ks->fatal) ||
+		    (ks->state == ST_KAFKA_DIRECT && st_spool_engaged(ks->spool)))
+			enter_spool(ks, now); /* the last: a worker found librdkafka full */
+	}
+	ks->rescued_event = 0;
+
+	if (ks->state == ST_KAFKA_SPOOL) {
+		if (outq == 0 && st_spool_rescue_open(ks->spool)) {
+			/* librdkafka holds nothing more that could come back:
+			 * the rescue segment is complete. A record read but not
+			 * yet produced is newer than everything in it. */
+			if (ks->has_pending) {
+				if (st_spool_rescue(ks->spool, &ks->pending,
+				                    ks->pending_token + 1) < 0)
+					st_sink_ctr_add(&ks->lost, 1);
+				st_spool_resolve(ks->spool, ks->pending_token);
+				ks->has_pending = 0;
+			}
+			st_spool_rescue_close(ks->spool);
+		}
+		if (outq == 0 && !st_spool_rescue_open(ks->spool) && !atomic_load(&ks->fatal) &&
+		    now >= ks->next_probe) {
+			if (cluster_probe(ks)) {
+				ks->state = ST_KAFKA_REPLAY;
+				ks->last_progress = now_mono_ms();
+				atomic_store(&ks->down_since, 0);
+			}
+			ks->next_probe = now_mono_ms() + ST_KAFKA_PROBE_MS;
+		}
+	}
+	if (now >= ks->next_sync) {
+		st_spool_sync(ks->spool);
+		ks->next_sync = now + ST_KAFKA_SYNC_MS;
+	}
+}
+
+static void *poller_main(void *arg)
+{
+	st_kafka_sink_t *ks = arg;
+
+	pthread_setname_np(pthread_self(), "kafka/poll");
+	ks->last_progress = now_mono_ms();
+	while (!atomic_load(&ks->stop)) {
+		int produced = 0;
+
+		rd_kafka_poll(ks->rk, ks->state == ST_KAFKA_REPLAY ? 0 : 50);
+		poller_step(ks, now_mono_ms());
+		if (ks->state == ST_KAFKA_REPLAY) {
+			produced = replay_step(ks);
+			if (produced == 0 && ks->state == ST_KAFKA_REPLAY)
+				rd_kafka_poll(ks->rk, 5); /* librdkafka is full: let it drain */
+		}
+	}
+	return NULL;
+}
+
+static int kafka_start(st_sink_t *sink, char *err, size_t errlen)
+{
+	st_kafka_sink_t *ks = sink->impl;
+	int rc;
+
+	if (ks->started)
+		return 0;
+	atomic_store(&ks->stop, 0);
+	if (ks->spool && st_spool_engaged(ks->spool)) {
+		/* a previous run left notifications behind: they go first */
+		ks->state = ST_KAFKA_SPOOL;
+		ks->next_probe = 0;
+	}
+	rc = pthread_create(&ks->poller, NULL, poller_main, ks);
+	if (rc) {
+		snprintf(err, errlen, "output '%s': cannot start the Kafka poller: %s", sink->uri,
+		         strerror(rc));
+		return -rc;
+	}
+	ks->started = 1;
+	return 0;
+}
+
+/* ---- readiness, shutdown, counters ----------------------------------------- */
+
+static int kafka_ready(const st_sink_t *sink)
+{
+	st_kafka_sink_t *ks = sink->impl;
+	int64_t down = atomic_load_explicit(&ks->down_since, memory_order_relaxed);
+
+	if (atomic_load(&ks->fatal))
+		return 0;
+	if (!ks->spool)
+		return down == 0;
+	if (down && st_spool_engaged(ks->spool)) {
+		st_spool_stats_t ss;
+
+		/* the spool is nearly full and the cluster is away: new lines
+		 * would only push out older ones */
+		st_spool_stats(ks->spool, &ss);
+		if (ss.bytes >= ks->spool_max - ks->spool_max / 10)
+			return 0;
+	}
+	return 1;
+}
+
+static int kafka_close(st_sink_t *sink, int timeout_ms)
+{
+	st_kafka_sink_t *ks = sink->impl;
+	int64_t deadline;
+	int rc = 0;
+
+	if (ks->closed)
+		return 0;
+	ks->closed = 1;
+	if (ks->started) {
+		atomic_store(&ks->stop, 1);
+		pthread_join(ks->poller, NULL);
+		ks->started = 0;
+	}
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	/* delivery reports are served here from now on (flush polls) */
+	rd_kafka_flush(ks->rk, timeout_ms);
+	if (rd_kafka_outq_len(ks->rk) > 0) {
+		/* undelivered at the deadline: back as delivery reports, into
+		 * the spool. With the brokers down nothing is on the wire, so
+		 * nothing purged can also have reached a broker. */
+		rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		deadline = now_mono_ms() + ST_KAFKA_DRAIN_MS;
+		while (rd_kafka_outq_len(ks->rk) > 0 && now_mono_ms() < deadline)
+			rd_kafka_poll(ks->rk, 50);
+		if (rd_kafka_outq_len(ks->rk) > 0)
+			rc = -ETIMEDOUT;
+	}
+	if (ks->spool) {
+		/* a record read from the spool but never produced stays
+		 * unconfirmed: the next start reads it again, in place */
+		ks->has_pending = 0;
+		if (st_spool_rescue_close(ks->spool) < 0)
+			rc = -EIO;
+		if (st_spool_sync(ks->spool) < 0)
+			rc = -EIO;
+	}
+	if (st_sink_ctr_get(&ks->lost) > 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+static void kafka_stats(const st_sink_t *sink, st_sink_stats_t *stats)
+{
+	const st_kafka_sink_t *ks = sink->impl;
+	uint64_t produced = st_sink_ctr_get(&ks->replayed);
+	uint64_t failed =
+	        st_sink_ctr_get(&ks->failed_timeout) + st_sink_ctr_get(&ks->failed_purged) +
+	        st_sink_ctr_get(&ks->failed_rejected) + st_sink_ctr_get(&ks->failed_other);
+
+	for (unsigned i = 0; i < sink->nworkers; i++) {
+		const st_kafka_worker_t *w = &ks->w[i];
+
+		stats->accepted += st_sink_ctr_get(&w->accepted);
+		stats->dropped += st_sink_ctr_get(&w->dropped);
+		stats->errors += st_sink_ctr_get(&w->errors);
+		produced += st_sink_ctr_get(&w->produced);
+	}
+	stats->written = st_sink_ctr_get(&ks->delivered);
+	stats->dropped += st_sink_ctr_get(&ks->lost);
+	stats->errors += failed;
+	stats->in_flight =
+	        produced > stats->written + failed ? produced - stats->written - failed : 0;
+	stats->replayed = st_sink_ctr_get(&ks->replayed);
+	stats->failed_timeout = st_sink_ctr_get(&ks->failed_timeout);
+	stats->failed_purged = st_sink_ctr_get(&ks->failed_purged);
+	stats->failed_rejected = st_sink_ctr_get(&ks->failed_rejected);
+	stats->failed_other = st_sink_ctr_get(&ks->failed_other);
+	if (ks->spool) {
+		st_spool_stats_t ss;
+
+		st_spool_stats(ks->spool, &ss);
+		stats->spooled = ss.lines;
+		stats->spool_bytes = ss.bytes;
+		stats->evicted = ss.evicted;
+		stats->dropped += ss.evicted + ss.corrupt;
+		stats->errors += ss.io_errors;
+	}
+}
+
+static void kafka_free(st_sink_t *sink)
+{
+	st_kafka_sink_t *ks = sink->impl;
+
+	if (!ks)
+		return;
+	if (ks->rk && !ks->closed)
+		kafka_close(sink, 0);
+	if (ks->rkt)
+		rd_kafka_topic_destroy(ks->rkt);
+	if (ks->rk)
+		rd_kafka_destroy(ks->rk);
+	st_spool_close(ks->spool);
+	free(ks->w);
+	free(ks->topic);
+	free(ks->spool_path);
+	free(ks);
+	sink->impl = NULL;
+}
+
+static const struct st_sink_ops kafka_ops = {
+        .kind = "kafka",
+        .start = kafka_start,
+        .write = kafka_write,
+        .flush = kafka_flush,
+        .ready = kafka_ready,
+        .close = kafka_close,
+        .stats = kafka_stats,
+        .free = kafka_free,
+};
+
+/* ---- construction ------------------------------------------------------------ */
+
+/* defaults for a collector: throughput, and no silent loss */
+// clang-format off
+static const char *const kafka_defaults[] = {
+	"client.id", "stormtrap",
+	"enable.idempotence", "true",
+	"compression.codec", "lz4",
+	"linger.ms", "5",
+	"batch.num.messages", "10000",
+	"batch.size", "1000000",
+	"queue.buffering.max.messages", "1000000",
+	"queue.buffering.max.kbytes", "1048576",
+	"message.timeout.ms", "30000",
+	"reconnect.backoff.max.ms", "2000",
+	"log.connection.close", "false",
+	NULL,
+};
+// clang-format on
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int topic_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
+		return 0;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
+		      (*t >= '0' && *t <= '9') || *t == '.' || *t == '_' || *t == '-'))
+			return 0;
+	return 1;
+}
+
+/* mkdir -p, 0750 */
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
+                      size_t errlen)
+{
+	st_kafka_sink_t *ks;
+	rd_kafka_conf_t *kconf = NULL;
+	char errstr[512];
+	char *brokers = NULL;
+	const char *slash, *spool_dir = "";
+	const char *topic = NULL;
+	uint64_t spool_max = 1024ull * 1024 * 1024, queue_timeout = 5000;
+	int rc = -EINVAL;
+
+	ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return -ENOMEM;
+	sink->impl = ks;
+	sink->ops = &kafka_ops;
+	ks->headers = 1;
+
+	/* kafka://host:port[,host:port]/topic */
+	slash = strchr(uri + 8, '/');
+	brokers = slash ? strndup(uri + 8, (size_t)(slash - (uri + 8))) : strdup(uri + 8);
+	if (!brokers)
+		goto nomem;
+	if (!*brokers) {
+		snprintf(err, errlen,
+		         "output '%s': no brokers (kafka://host:port[,host:port]/topic)", uri);
+		goto out;
+	}
+	if (slash && slash[1])
+		topic = slash + 1;
+
+	for (const char *const *kv = conf->kafka; kv && kv[0]; kv += 2) {
+		const char *name = kv[0], *val = kv[1] ? kv[1] : "";
+
+		if (!strcmp(name, "topic")) {
+			if (!topic && *val)
+				topic = val; /* the URI's topic wins */
+		} else if (!strcmp(name, "key")) {
+			if (!strcmp(val, "src_ip"))
+				ks->key = ST_KAFKA_KEY_SRC_IP;
+			else if (!strcmp(val, "agent_addr"))
+				ks->key = ST_KAFKA_KEY_AGENT_ADDR;
+			else if (!strcmp(val, "none"))
+				ks->key = ST_KAFKA_KEY_NONE;
+			else {
+				snprintf(err, errlen,
+				         "output.kafka.key: '%s' is not src_ip, agent_addr or none",
+				         val);
+				goto out;
+			}
+		} else if (!strcmp(name, "headers")) {
+			if (parse_bool(val, &ks->headers) < 0) {
+				snprintf(err, errlen,
+				         "output.kafka.headers: '%s' is not true or false", val);
+				goto out;
+			}
+		} else if (!strcmp(name, "spool_dir")) {
+			spool_dir = val;
+		} else if (!strcmp(name, "spool_max")) {
+			if (parse_u64(val, &spool_max) < 0 || spool_max < 1024 * 1024) {
+				snprintf(err, errlen,
+				         "output.kafka.spool_max: '%s' is not a byte count of at "
+				         "least 1048576",
+				         val);
+				goto out;
+			}
+		} else if (!strcmp(name, "queue_timeout")) {
+			if (parse_u64(val, &queue_timeout) < 0 || queue_timeout < 1 ||
+			    queue_timeout > 86400000) {
+				snprintf(err, errlen,
+				         "output.kafka.queue_timeout: '%s' is not a time in ms "
+				         "(1..86400000)",
+				         val);
+				goto out;
+			}
+		} else {
+			snprintf(err, errlen, "output.kafka.%s: unknown setting", name);
+			goto out;
+		}
+	}
+	if (!topic) {
+		snprintf(err, errlen,
+		         "output '%s': no topic (give it in the URI or as output.kafka.topic)",
+		         uri);
+		goto out;
+	}
+	if (!topic_valid(topic)) {
+		snprintf(err, errlen,
+		         "output '%s': topic '%s' is not a valid Kafka topic name "
+		         "([a-zA-Z0-9._-], at most 249)",
+		         uri, topic);
+		goto out;
+	}
+	ks->topic = strdup(topic);
+	if (!ks->topic)
+		goto nomem;
+	ks->queue_timeout_ms = (int)queue_timeout;
+
+	kconf = rd_kafka_conf_new();
+	for (const char *const *kv = kafka_defaults; kv[0]; kv += 2)
+		if (rd_kafka_conf_set(kconf, kv[0], kv[1], errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "output '%s': librdkafka default %s: %s", uri, kv[0],
+			         errstr);
+			goto out;
+		}
+	for (const char *const *kv = conf->rdkafka; kv && kv[0]; kv += 2) {
+		if (!strcmp(kv[0], "bootstrap.servers") || !strcmp(kv[0], "metadata.broker.list")) {
+			snprintf(err, errlen,
+			         "output.kafka.rdkafka.%s: the brokers are set in the output URI "
+			         "(kafka://host:port[,host:port]/topic)",
+			         kv[0]);
+			goto out;
+		}
+		if (rd_kafka_conf_set(kconf, kv[0], kv[1] ? kv[1] : "", errstr, sizeof(errstr)) !=
+		    RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "output.kafka.rdkafka.%s: %s", kv[0], errstr);
+			goto out;
+		}
+	}
+	if (rd_kafka_conf_set(kconf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) !=
+	    RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "output '%s': brokers '%s': %s", uri, brokers, errstr);
+		goto out;
+	}
+	rd_kafka_conf_set_opaque(kconf, ks);
+	rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
+	rd_kafka_conf_set_error_cb(kconf, on_error);
+
+	ks->w = aligned_alloc(64, sizeof(*ks->w) * conf->nworkers);
+	if (!ks->w)
+		goto nomem;
+	memset(ks->w, 0, sizeof(*ks->w) * conf->nworkers);
+
+	if (*spool_dir) {
+		size_t n = strlen(spool_dir) + strlen(topic) + 2;
+		uint64_t seg = spool_max / 16;
+
+		ks->spool_path = malloc(n);
+		if (!ks->spool_path)
+			goto nomem;
+		snprintf(ks->spool_path, n, "%s/%s", spool_dir, topic);
+		rc = mkdirs(spool_dir);
+		if (rc < 0) {
+			snprintf(err, errlen, "output.kafka.spool_dir '%s': %s", spool_dir,
+			         strerror(-rc));
+			goto out;
+		}
+		if (seg < 64 * 1024)
+			seg = 64 * 1024;
+		if (seg > 64 * 1024 * 1024)
+			seg = 64 * 1024 * 1024;
+		rc = st_spool_open(ks->spool_path, spool_max, seg, &ks->spool, errstr,
+		                   sizeof(errstr));
+		if (rc < 0) {
+			snprintf(err, errlen, "output.kafka.spool_dir: %s", errstr);
+			goto out;
+		}
+		ks->spool_max = spool_max;
+	}
+
+	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof(errstr));
+	if (!ks->rk) {
+		snprintf(err, errlen, "output '%s': %s", uri, errstr);
+		rc = -EINVAL;
+		goto out;
+	}
+	kconf = NULL; /* rd_kafka_new() owns it now */
+	ks->rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
+	if (!ks->rkt) {
+		snprintf(err, errlen, "output '%s': topic '%s': %s", uri, ks->topic,
+		         rd_kafka_err2str(rd_kafka_last_error()));
+		rc = -EINVAL;
+		goto out;
+	}
+	free(brokers);
+	return 0;
+nomem:
+	rc = -ENOMEM;
+	snprintf(err, errlen, "output '%s': out of memory", uri);
+out:
+	if (kconf)
+		rd_kafka_conf_destroy(kconf);
+	free(brokers);
+	ks->closed = 1; /* nothing was started or produced */
+	kafka_free(sink);
+	return rc;
+}

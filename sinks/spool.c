@@ -1,0 +1,1164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spool.c - the Kafka sink's on-disk spool: an ordered log of records in
+ * segment files (format and guarantees in docs/KAFKA.md).
+ *
+ * Segments are named by a 64-bit sequence number, 16 hex digits + ".seg",
+ * and read in that order. Appends go to the tail segment (the highest
+ * number), which is closed and synced once it passes seg_bytes. Records
+ * that librdkafka hands back (timed out, purged) are older than everything
+ * on disk, so they go to a rescue segment numbered below every existing
+ * one; it is read only once closed (when librdkafka holds nothing more
+ * that could join it). This keeps one source's notifications in order
+ * through an outage: what was queued in memory comes back first, then what
+ * went straight to disk, then whatever arrives during the replay.
+ *
+ * Reading hands out records with a token. A ring of tokens, in read order,
+ * tracks which read records Kafka has confirmed; the confirmed prefix of a
+ * segment (ack_off) is written into the segment header by st_spool_sync(),
+ * so a restart resumes there and only re-sends what was unconfirmed when
+ * the process stopped (see docs/KAFKA.md on duplicates after a crash).
+ * A segment whose records are all read and confirmed is deleted.
+ *
+ * When the spool would pass max_bytes, the oldest segments that nobody is
+ * writing and that have no unconfirmed reads are deleted, and their unread
+ * records are counted as evicted.
+ *
+ * One mutex guards everything here. The spool is used only while Kafka
+ * cannot take lines directly; the direct path only reads `engaged`.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+#define SEG_MAGIC    "STSPOOL1"
+#define SEG_VERSION  1u
+#define SEG_HDR_LEN  32u
+#define SEG_START_AT 16u          /* offset of the resolved-prefix field */
+#define REC_PREFIX   8u           /* u32 length, u32 crc32c */
+#define REC_MIN_BODY 12u          /* ts(8) flags(1) key_len(2) nhdrs(1) */
+#define META_MAX     8192u        /* key + headers of one record */
+#define RING_CAP     65536u       /* read records awaiting confirmation */
+#define SEQ_FIRST    (1ull << 40) /* leaves room below for rescue segments */
+#define RBUF_CHUNK   (256u * 1024)
+
+typedef struct st_spool_seg {
+	struct st_spool_seg *next; /* ascending seq */
+	uint64_t seq;
+	int wfd;           /* open for appends (tail or rescue), else -1 */
+	int rfd;           /* open for reads, else -1 */
+	int rescue;        /* the open rescue segment */
+	int dirty;         /* appended since the last fdatasync */
+	uint64_t size;     /* bytes in the file */
+	uint64_t read_off; /* next record to read */
+	uint64_t ack_off;  /* records before this are confirmed */
+	uint64_t synced_ack;
+	uint64_t unread; /* records not read yet */
+	uint64_t inring; /* ring entries that still point here */
+} st_spool_seg_t;
+
+/* a rescued record: where it is, and where it belongs */
+typedef struct st_spool_rx {
+	uint64_t order;
+	uint64_t off;
+	uint64_t len; /* prefix + body */
+} st_spool_rx_t;
+
+typedef struct st_spool_ent {
+	st_spool_seg_t *seg;
+	uint64_t end_off;
+	int resolved;
+} st_spool_ent_t;
+
+struct st_spool {
+	char *dir;
+	int dirfd;
+	int lockfd;
+	uint64_t max_bytes;
+	uint64_t seg_bytes;
+	pthread_mutex_t lock;
+	_Atomic int engaged;
+	st_spool_seg_t *segs; /* ascending seq */
+	st_spool_seg_t *tail; /* open for appends, or NULL */
+	st_spool_seg_t *rescue;
+	uint64_t next_seq; /* next tail */
+	uint64_t low_seq;  /* lowest seq in use; rescue takes low_seq - 1 */
+	st_spool_rx_t *rx; /* the open rescue segment's records */
+	size_t rx_n, rx_cap;
+	int rx_unsorted;
+	/* read side (one reader thread) */
+	st_spool_ent_t *ring;
+	uint64_t rhead, rtail;
+	char *rbuf;
+	size_t rbuf_cap;
+	st_spool_seg_t *rbuf_seg;
+	uint64_t rbuf_off;
+	size_t rbuf_len;
+	/* counters, read by st_spool_stats() without the lock */
+	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors;
+};
+
+/* ---- CRC-32C (Castagnoli), the checksum of every record ---------------- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = crc;
+
+	while (n >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		n -= 8;
+	}
+	crc = (uint32_t)c;
+	while (n--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return crc;
+}
+#endif
+
+/* running CRC over pieces: start with crc_update(0xffffffff, ...), end ^ ~0 */
+static uint32_t crc_update(uint32_t crc, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+#if defined(__x86_64__)
+	static int hw = -1;
+
+	if (hw < 0)
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (hw)
+		return crc_hw(crc, p, n);
+#endif
+	pthread_once(&crc_once, crc_init);
+	while (n--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+/* ---- little-endian helpers --------------------------------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void ctr_add(_Atomic uint64_t *c, int64_t n)
+{
+	atomic_fetch_add_explicit(c, (uint64_t)n, memory_order_relaxed);
+}
+
+/* ---- segments ------------------------------------------------------------ */
+
+static void seg_name(char *buf, size_t len, uint64_t seq)
+{
+	snprintf(buf, len, "%016" PRIx64 ".seg", seq);
+}
+
+static void seg_insert(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	st_spool_seg_t **pp = &sp->segs;
+
+	while (*pp && (*pp)->seq < seg->seq)
+		pp = &(*pp)->next;
+	seg->next = *pp;
+	*pp = seg;
+	ctr_add(&sp->segments, 1);
+	ctr_add(&sp->bytes, (int64_t)seg->size);
+}
+
+/* unlink and forget a segment; its unread records are the caller's to count */
+static void seg_remove(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	char name[32];
+	st_spool_seg_t **pp = &sp->segs;
+
+	while (*pp && *pp != seg)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = seg->next;
+	if (sp->rbuf_seg == seg)
+		sp->rbuf_seg = NULL;
+	if (sp->tail == seg)
+		sp->tail = NULL;
+	if (sp->rescue == seg)
+		sp->rescue = NULL;
+	if (seg->wfd >= 0)
+		close(seg->wfd);
+	if (seg->rfd >= 0)
+		close(seg->rfd);
+	seg_name(name, sizeof(name), seg->seq);
+	if (unlinkat(sp->dirfd, name, 0) < 0 && errno != ENOENT)
+		ctr_add(&sp->io_errors, 1);
+	ctr_add(&sp->segments, -1);
+	ctr_add(&sp->bytes, -(int64_t)seg->size);
+	free(seg);
+}
+
+/* delete a segment once every record in it is read and confirmed */
+static void seg_maybe_drop(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	if (seg->wfd < 0 && seg->read_off >= seg->size && seg->inring == 0)
+		seg_remove(sp, seg);
+}
+
+static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
+{
+	uint8_t hdr[SEG_HDR_LEN] = {0};
+	char name[32];
+	st_spool_seg_t *seg;
+	int fd;
+
+	seg_name(name, sizeof(name), seq);
+	fd = openat(sp->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	memcpy(hdr, SEG_MAGIC, 8);
+	put32(hdr + 8, SEG_VERSION);
+	put32(hdr + 12, SEG_HDR_LEN);
+	put64(hdr + SEG_START_AT, SEG_HDR_LEN);
+	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr)) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlinkat(sp->dirfd, name, 0);
+		return -e;
+	}
+	seg = calloc(1, sizeof(*seg));
+	if (!seg) {
+		close(fd);
+		unlinkat(sp->dirfd, name, 0);
+		return -ENOMEM;
+	}
+	seg->seq = seq;
+	seg->wfd = fd;
+	seg->rfd = -1;
+	seg->size = SEG_HDR_LEN;
+	seg->read_off = seg->ack_off = seg->synced_ack = SEG_HDR_LEN;
+	seg->dirty = 1;
+	seg_insert(sp, seg);
+	*out = seg;
+	return 0;
+}
+
+/* finish appending to a segment: sync it and its directory entry */
+static int seg_seal(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	int rc = 0;
+
+	if (seg->wfd < 0)
+		return 0;
+	if (fdatasync(seg->wfd) < 0)
+		rc = -errno;
+	close(seg->wfd);
+	seg->wfd = -1;
+	seg->dirty = 0;
+	if (fsync(sp->dirfd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0)
+		ctr_add(&sp->io_errors, 1);
+	return rc;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+/*
+ * Encode everything but the value into meta (after the 8-byte prefix, which
+ * is filled in here too). Returns the meta length or -E2BIG.
+ */
+static int rec_encode(const st_spool_rec_t *rec, uint8_t *meta, size_t cap, uint32_t *body_len)
+{
+	size_t n = REC_PREFIX;
+	uint64_t total;
+	uint32_t crc;
+
+	if (rec->nhdrs > ST_SPOOL_MAX_HDRS || rec->key_len > 0xffff)
+		return -E2BIG;
+	if (n + REC_MIN_BODY + rec->key_len > cap)
+		return -E2BIG;
+	put64(meta + n, (uint64_t)rec->ts_ms);
+	meta[n + 8] = rec->key ? 1 : 0;
+	put16(meta + n + 9, (uint16_t)(rec->key ? rec->key_len : 0));
+	n += 11;
+	if (rec->key && rec->key_len) {
+		memcpy(meta + n, rec->key, rec->key_len);
+		n += rec->key_len;
+	}
+	meta[n++] = (uint8_t)rec->nhdrs;
+	for (unsigned i = 0; i < rec->nhdrs; i++) {
+		const st_spool_hdr_t *h = &rec->hdrs[i];
+		size_t nl = h->name_len ? h->name_len : strlen(h->name);
+
+		if (nl > 255 || h->len > 0xffff || n + 3 + nl + h->len > cap)
+			return -E2BIG;
+		meta[n++] = (uint8_t)nl;
+		memcpy(meta + n, h->name, nl);
+		n += nl;
+		put16(meta + n, (uint16_t)h->len);
+		n += 2;
+		if (h->len)
+			memcpy(meta + n, h->value, h->len);
+		n += h->len;
+	}
+	total = (uint64_t)(n - REC_PREFIX) + rec->value_len;
+	if (total > ST_SPOOL_MAX_RECORD)
+		return -E2BIG;
+	put32(meta, (uint32_t)total);
+	crc = crc_update(0xffffffffu, meta, 4);
+	crc = crc_update(crc, meta + REC_PREFIX, n - REC_PREFIX);
+	if (rec->value_len)
+		crc = crc_update(crc, rec->value, rec->value_len);
+	put32(meta + 4, crc ^ 0xffffffffu);
+	*body_len = (uint32_t)total;
+	return (int)n;
+}
+
+/* decode a checked body into rec (pointers into body); 0 or -EBADMSG */
+static int rec_decode(const uint8_t *body, size_t len, st_spool_rec_t *rec)
+{
+	size_t n = 0;
+	unsigned nh;
+	size_t klen;
+
+	memset(rec, 0, sizeof(*rec));
+	if (len < REC_MIN_BODY)
+		return -EBADMSG;
+	rec->ts_ms = (int64_t)get64(body);
+	klen = get16(body + 9);
+	n = 11;
+	if (n + klen + 1 > len)
+		return -EBADMSG;
+	if (body[8] & 1) {
+		rec->key = body + n;
+		rec->key_len = klen;
+	}
+	n += klen;
+	nh = body[n++];
+	if (nh > ST_SPOOL_MAX_HDRS)
+		return -EBADMSG;
+	for (unsigned i = 0; i < nh; i++) {
+		st_spool_hdr_t *h = &rec->hdrs[i];
+		size_t nl, vl;
+
+		if (n + 1 > len)
+			return -EBADMSG;
+		nl = body[n++];
+		if (n + nl + 2 > len)
+			return -EBADMSG;
+		h->name = (const char *)body + n;
+		h->name_len = nl;
+		n += nl;
+		vl = get16(body + n);
+		n += 2;
+		if (n + vl > len)
+			return -EBADMSG;
+		h->value = body + n;
+		h->len = vl;
+		n += vl;
+	}
+	rec->nhdrs = nh;
+	rec->value = body + n;
+	rec->value_len = len - n;
+	return 0;
+}
+
+/* write the encoded record; on a short write, cut the file back */
+static int seg_write(st_spool_t *sp, st_spool_seg_t *seg, const uint8_t *meta, size_t mlen,
+                     const st_spool_rec_t *rec)
+{
+	struct iovec iov[2] = {
+	        {.iov_base = (void *)meta, .iov_len = mlen},
+	        {.iov_base = (void *)rec->value, .iov_len = rec->value_len},
+	};
+	size_t want = mlen + rec->value_len;
+	size_t done = 0;
+
+	while (done < want) {
+		ssize_t n = writev(seg->wfd, iov, rec->value_len ? 2 : 1);
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			if (done && ftruncate(seg->wfd, (off_t)seg->size) < 0) {
+				/* the torn record is cut at the next open */
+			}
+			ctr_add(&sp->io_errors, 1);
+			return -e;
+		}
+		done += (size_t)n;
+		/* advance the iovecs past what was written */
+		for (int i = 0; i < 2 && n > 0; i++) {
+			size_t k = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= k;
+			n -= (ssize_t)k;
+		}
+	}
+	seg->size += want;
+	seg->unread++;
+	seg->dirty = 1;
+	ctr_add(&sp->bytes, (int64_t)want);
+	ctr_add(&sp->lines, 1);
+	ctr_add(&sp->appended, 1);
+	return 0;
+}
+
+/* free space for `need` more bytes by deleting the oldest idle segments */
+static int make_room(st_spool_t *sp, uint64_t need)
+{
+	while (atomic_load_explicit(&sp->bytes, memory_order_relaxed) + need > sp->max_bytes) {
+		st_spool_seg_t *seg = sp->segs;
+
+		while (seg && (seg->wfd >= 0 || seg->inring > 0))
+			seg = seg->next;
+		if (!seg)
+			return -ENOSPC;
+		ctr_add(&sp->evicted, (int64_t)seg->unread);
+		ctr_add(&sp->lines, -(int64_t)seg->unread);
+		seg_remove(sp, seg);
+	}
+	return 0;
+}
+
+static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
+                         const st_spool_rec_t *rec)
+{
+	uint8_t meta[META_MAX];
+	uint32_t body_len;
+	int mlen = rec_encode(rec, meta, sizeof(meta), &body_len);
+	uint64_t need;
+	int rc;
+
+	if (mlen < 0)
+		return mlen;
+	need = REC_PREFIX + (uint64_t)body_len;
+	/* the tail rolls over at seg_bytes; a rescue segment never does, it
+	 * lives only as long as librdkafka hands records back */
+	if (!rescue && *segp && (*segp)->size > SEG_HDR_LEN &&
+	    (*segp)->size + need > sp->seg_bytes) {
+		st_spool_seg_t *old = *segp;
+
+		seg_seal(sp, old);
+		*segp = NULL;
+		seg_maybe_drop(sp, old);
+	}
+	rc = make_room(sp, need + (*segp ? 0 : SEG_HDR_LEN));
+	if (rc < 0)
+		return rc;
+	if (!*segp) {
+		uint64_t seq = rescue ? sp->low_seq - 1 : sp->next_seq;
+
+		rc = seg_create(sp, seq, segp);
+		if (rc < 0) {
+			ctr_add(&sp->io_errors, 1);
+			return rc;
+		}
+		if (rescue) {
+			sp->low_seq = seq;
+			(*segp)->rescue = 1;
+		} else {
+			sp->next_seq = seq + 1;
+		}
+	}
+	return seg_write(sp, *segp, meta, (size_t)mlen, rec);
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+int st_spool_engaged(const st_spool_t *sp)
+{
+	return atomic_load_explicit(&((st_spool_t *)sp)->engaged, memory_order_acquire);
+}
+
+void st_spool_engage(st_spool_t *sp)
+{
+	atomic_store_explicit(&sp->engaged, 1, memory_order_release);
+}
+
+int st_spool_append(st_spool_t *sp, const st_spool_rec_t *rec)
+{
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	if (!atomic_load_explicit(&sp->engaged, memory_order_relaxed))
+		rc = -EAGAIN;
+	else
+		rc = append_locked(sp, &sp->tail, 0, rec);
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+int st_spool_rescue(st_spool_t *sp, const st_spool_rec_t *rec, uint64_t order)
+{
+	uint64_t off;
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	atomic_store_explicit(&sp->engaged, 1, memory_order_release);
+	if (sp->rx_n == sp->rx_cap) {
+		size_t cap = sp->rx_cap ? sp->rx_cap * 2 : 1024;
+		st_spool_rx_t *nrx = realloc(sp->rx, cap * sizeof(*nrx));
+
+		if (!nrx) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		sp->rx = nrx;
+		sp->rx_cap = cap;
+	}
+	off = sp->rescue ? sp->rescue->size : SEG_HDR_LEN;
+	rc = append_locked(sp, &sp->rescue, 1, rec);
+	if (rc == 0) {
+		st_spool_rx_t *x = &sp->rx[sp->rx_n];
+
+		if (sp->rx_n && order < sp->rx[sp->rx_n - 1].order)
+			sp->rx_unsorted = 1;
+		x->order = order;
+		x->off = off;
+		x->len = sp->rescue->size - off;
+		sp->rx_n++;
+	}
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+static int rx_cmp(const void *a, const void *b)
+{
+	const st_spool_rx_t *x = a, *y = b;
+
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off; /* stable */
+}
+
+/*
+ * Rewrite the rescue segment with its records in order: copy them, sorted,
+ * into a temporary file and rename it over the segment. The segment is
+ * not readable before this, so no reader sees the old layout.
+ */
+static int rescue_sort(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	char name[32], tmp[40];
+	uint8_t hdr[SEG_HDR_LEN];
+	char *buf = NULL;
+	size_t cap = 0;
+	int in = -1, out = -1, rc = 0;
+
+	qsort(sp->rx, sp->rx_n, sizeof(*sp->rx), rx_cmp);
+	seg_name(name, sizeof(name), seg->seq);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	in = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+	out = openat(sp->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (in < 0 || out < 0 || pread(in, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    write(out, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr)) {
+		rc = -(errno ? errno : EIO);
+		goto out;
+	}
+	for (size_t i = 0; i < sp->rx_n; i++) {
+		const st_spool_rx_t *x = &sp->rx[i];
+
+		if (x->len > cap) {
+			char *nb = realloc(buf, x->len);
+
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+			cap = x->len;
+		}
+		if (pread(in, buf, x->len, (off_t)x->off) != (ssize_t)x->len ||
+		    write(out, buf, x->len) != (ssize_t)x->len) {
+			rc = -(errno ? errno : EIO);
+			goto out;
+		}
+	}
+	if (fdatasync(out) < 0 || renameat(sp->dirfd, tmp, sp->dirfd, name) < 0)
+		rc = -errno;
+out:
+	if (rc < 0) {
+		/* the unsorted segment stays: order is lost, records are not */
+		ctr_add(&sp->io_errors, 1);
+		unlinkat(sp->dirfd, tmp, 0);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return rc;
+}
+
+int st_spool_rescue_open(const st_spool_t *sp)
+{
+	st_spool_t *s = (st_spool_t *)sp;
+	int open;
+
+	pthread_mutex_lock(&s->lock);
+	open = s->rescue != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return open;
+}
+
+int st_spool_rescue_close(st_spool_t *sp)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->rescue) {
+		st_spool_seg_t *seg = sp->rescue;
+
+		rc = seg_seal(sp, seg);
+		if (sp->rx_unsorted && rescue_sort(sp, seg) == 0)
+			rc = fsync(sp->dirfd) < 0 ? -errno : rc;
+		seg->rescue = 0;
+		sp->rescue = NULL;
+	}
+	sp->rx_n = 0;
+	sp->rx_unsorted = 0;
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+/* make rbuf hold the whole record starting at seg->read_off; 0, -ENODATA
+ * (torn), or -errno */
+static int rbuf_fill(st_spool_t *sp, st_spool_seg_t *seg, size_t need)
+{
+	uint64_t off = seg->read_off;
+	size_t want;
+
+	if (sp->rbuf_seg == seg && off >= sp->rbuf_off && off + need <= sp->rbuf_off + sp->rbuf_len)
+		return 0;
+	if (off + need > seg->size)
+		return -ENODATA;
+	want = need > RBUF_CHUNK ? need : RBUF_CHUNK;
+	if (want > seg->size - off)
+		want = (size_t)(seg->size - off);
+	if (want > sp->rbuf_cap) {
+		char *nb = realloc(sp->rbuf, want);
+
+		if (!nb)
+			return -ENOMEM;
+		sp->rbuf = nb;
+		sp->rbuf_cap = want;
+	}
+	if (seg->rfd < 0) {
+		char name[32];
+
+		seg_name(name, sizeof(name), seg->seq);
+		seg->rfd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (seg->rfd < 0)
+			return -errno;
+	}
+	sp->rbuf_seg = NULL;
+	for (size_t got = 0; got < want;) {
+		ssize_t n = pread(seg->rfd, sp->rbuf + got, want - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		got += (size_t)n;
+	}
+	sp->rbuf_seg = seg;
+	sp->rbuf_off = off;
+	sp->rbuf_len = want;
+	return 0;
+}
+
+/* the rest of this segment cannot be read: count it and move past it */
+static void seg_skip_corrupt(st_spool_t *sp, st_spool_seg_t *seg)
+{
+	uint64_t lost = seg->unread ? seg->unread : 1;
+
+	ctr_add(&sp->corrupt, (int64_t)lost);
+	ctr_add(&sp->lines, -(int64_t)seg->unread);
+	seg->unread = 0;
+	seg->read_off = seg->size;
+	if (seg->rfd >= 0) {
+		close(seg->rfd);
+		seg->rfd = -1;
+	}
+	if (sp->rbuf_seg == seg)
+		sp->rbuf_seg = NULL;
+}
+
+int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
+{
+	st_spool_seg_t *seg;
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->rescue) {
+		rc = -EBUSY;
+		goto out;
+	}
+	if (sp->rtail - sp->rhead >= RING_CAP) {
+		rc = -ENOBUFS;
+		goto out;
+	}
+	for (;;) {
+		const uint8_t *p;
+		uint32_t len = 0, crc;
+		st_spool_ent_t *e;
+
+		for (seg = sp->segs; seg && seg->read_off >= seg->size; seg = seg->next)
+			;
+		if (!seg) {
+			rc = -ENODATA;
+			goto out;
+		}
+		rc = rbuf_fill(sp, seg, REC_PREFIX);
+		if (rc == 0) {
+			p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
+			len = get32(p);
+			if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD)
+				rc = -EBADMSG;
+			else
+				rc = rbuf_fill(sp, seg, REC_PREFIX + len);
+		}
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc < 0) {
+			if (rc != -EBADMSG && rc != -ENODATA)
+				ctr_add(&sp->io_errors, 1);
+			seg_skip_corrupt(sp, seg);
+			seg_maybe_drop(sp, seg);
+			continue;
+		}
+		p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
+		crc = crc_update(0xffffffffu, p, 4);
+		crc = crc_update(crc, p + REC_PREFIX, len) ^ 0xffffffffu;
+		if (crc != get32(p + 4) || rec_decode(p + REC_PREFIX, len, rec) < 0) {
+			seg_skip_corrupt(sp, seg);
+			seg_maybe_drop(sp, seg);
+			continue;
+		}
+		*token = sp->rtail++;
+		e = &sp->ring[*token % RING_CAP];
+		e->seg = seg;
+		e->end_off = seg->read_off + REC_PREFIX + len;
+		e->resolved = 0;
+		seg->inring++;
+		seg->unread--;
+		seg->read_off = e->end_off;
+		rc = 0;
+		break;
+	}
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+void st_spool_resolve(st_spool_t *sp, uint64_t token)
+{
+	pthread_mutex_lock(&sp->lock);
+	if (token >= sp->rhead && token < sp->rtail) {
+		st_spool_ent_t *e = &sp->ring[token % RING_CAP];
+
+		if (!e->resolved) {
+			e->resolved = 1;
+			ctr_add(&sp->lines, -1);
+		}
+		while (sp->rhead < sp->rtail && sp->ring[sp->rhead % RING_CAP].resolved) {
+			st_spool_ent_t *h = &sp->ring[sp->rhead % RING_CAP];
+			st_spool_seg_t *seg = h->seg;
+
+			sp->rhead++;
+			if (h->end_off > seg->ack_off)
+				seg->ack_off = h->end_off;
+			seg->inring--;
+			seg_maybe_drop(sp, seg);
+		}
+	}
+	pthread_mutex_unlock(&sp->lock);
+}
+
+int st_spool_disengage(st_spool_t *sp)
+{
+	st_spool_seg_t *seg;
+	int rc = 0;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->rescue) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	for (seg = sp->segs; seg; seg = seg->next)
+		if (seg->read_off < seg->size) {
+			rc = -EAGAIN;
+			goto out;
+		}
+	if (sp->tail) {
+		seg = sp->tail;
+		seg_seal(sp, seg);
+		sp->tail = NULL;
+		seg_maybe_drop(sp, seg);
+	}
+	atomic_store_explicit(&sp->engaged, 0, memory_order_release);
+out:
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+uint64_t st_spool_outstanding(const st_spool_t *sp)
+{
+	st_spool_t *s = (st_spool_t *)sp;
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->rtail - s->rhead;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int st_spool_sync(st_spool_t *sp)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&sp->lock);
+	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
+		if (seg->wfd >= 0 && seg->dirty) {
+			if (fdatasync(seg->wfd) < 0) {
+				rc = -errno;
+				ctr_add(&sp->io_errors, 1);
+			}
+			seg->dirty = 0;
+		}
+	}
+	/* only now, with every rescued record on disk, may a segment's
+	 * header say that the records before ack_off need not be re-sent */
+	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
+		uint8_t v[8];
+		char name[32];
+		int fd;
+
+		if (seg->ack_off == seg->synced_ack)
+			continue;
+		seg_name(name, sizeof(name), seg->seq);
+		fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC);
+		put64(v, seg->ack_off);
+		if (fd < 0 || pwrite(fd, v, 8, SEG_START_AT) != 8) {
+			rc = -errno;
+			ctr_add(&sp->io_errors, 1);
+		} else {
+			seg->synced_ack = seg->ack_off;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+void st_spool_stats(const st_spool_t *sp, st_spool_stats_t *stats)
+{
+	st_spool_t *s = (st_spool_t *)sp;
+
+	stats->lines = atomic_load_explicit(&s->lines, memory_order_relaxed);
+	stats->bytes = atomic_load_explicit(&s->bytes, memory_order_relaxed);
+	stats->segments = atomic_load_explicit(&s->segments, memory_order_relaxed);
+	stats->appended = atomic_load_explicit(&s->appended, memory_order_relaxed);
+	stats->evicted = atomic_load_explicit(&s->evicted, memory_order_relaxed);
+	stats->corrupt = atomic_load_explicit(&s->corrupt, memory_order_relaxed);
+	stats->io_errors = atomic_load_explicit(&s->io_errors, memory_order_relaxed);
+}
+
+/* ---- opening an existing spool -------------------------------------------- */
+
+/*
+ * Check one segment left by an earlier run: read its header, count the
+ * records after its resolved prefix, and cut off a torn or corrupt end.
+ */
+static int seg_load(st_spool_t *sp, uint64_t seq)
+{
+	char name[32];
+	uint8_t hdr[SEG_HDR_LEN];
+	st_spool_seg_t *seg;
+	struct stat st;
+	uint64_t off, start, unread = 0;
+	uint8_t *body = NULL;
+	size_t body_cap = 0;
+	int fd, rc = 0;
+
+	seg_name(name, sizeof(name), seq);
+	fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, SEG_MAGIC, 8) != 0 || get32(hdr + 8) != SEG_VERSION ||
+	    get32(hdr + 12) != SEG_HDR_LEN) {
+		/* not a segment we can read: leave it for the operator */
+		close(fd);
+		ctr_add(&sp->corrupt, 1);
+		return 0;
+	}
+	start = get64(hdr + SEG_START_AT);
+	if (start < SEG_HDR_LEN || start > (uint64_t)st.st_size)
+		start = SEG_HDR_LEN; /* a damaged cursor: re-send rather than lose */
+	off = start;
+	while (off < (uint64_t)st.st_size) {
+		uint8_t pre[REC_PREFIX];
+		uint32_t len, crc;
+
+		if ((uint64_t)st.st_size - off < REC_PREFIX ||
+		    pread(fd, pre, sizeof(pre), (off_t)off) != (ssize_t)sizeof(pre))
+			break;
+		len = get32(pre);
+		if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD ||
+		    off + REC_PREFIX + len > (uint64_t)st.st_size)
+			break;
+		if (len > body_cap) {
+			uint8_t *nb = realloc(body, len);
+
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			body = nb;
+			body_cap = len;
+		}
+		if (pread(fd, body, len, (off_t)(off + REC_PREFIX)) != (ssize_t)len)
+			break;
+		crc = crc_update(0xffffffffu, pre, 4);
+		crc = crc_update(crc, body, len) ^ 0xffffffffu;
+		if (crc != get32(pre + 4))
+			break;
+		off += REC_PREFIX + len;
+		unread++;
+	}
+	if (off < (uint64_t)st.st_size) {
+		/* a record torn by a crash, or damage: what follows cannot be
+		 * framed again, so it is cut off and counted */
+		ctr_add(&sp->corrupt, 1);
+		if (ftruncate(fd, (off_t)off) < 0)
+			ctr_add(&sp->io_errors, 1);
+	}
+	seg = calloc(1, sizeof(*seg));
+	if (!seg) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	seg->seq = seq;
+	seg->wfd = -1;
+	seg->rfd = -1;
+	seg->size = off;
+	seg->read_off = seg->ack_off = seg->synced_ack = start;
+	seg->unread = unread;
+	seg_insert(sp, seg);
+	ctr_add(&sp->lines, (int64_t)unread);
+	seg_maybe_drop(sp, seg);
+out:
+	free(body);
+	close(fd);
+	return rc;
+}
+
+static int scan_dir(st_spool_t *sp, char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *de;
+	int dfd = dup(sp->dirfd);
+	int rc = 0;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		uint64_t seq;
+		char *end;
+
+		if (strlen(de->d_name) == 24 && !strcmp(de->d_name + 16, ".seg.tmp")) {
+			/* a rescue sort cut short: the segment itself is intact */
+			unlinkat(sp->dirfd, de->d_name, 0);
+			continue;
+		}
+		if (strlen(de->d_name) != 20 || strcmp(de->d_name + 16, ".seg") != 0)
+			continue;
+		errno = 0;
+		seq = strtoull(de->d_name, &end, 16);
+		if (errno || end != de->d_name + 16 || seq == 0)
+			continue;
+		rc = seg_load(sp, seq);
+		if (rc < 0) {
+			snprintf(err, errlen, "spool '%s': segment %s: %s", sp->dir, de->d_name,
+			         strerror(-rc));
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_spool_t **out,
+                  char *err, size_t errlen)
+{
+	st_spool_t *sp;
+	int rc;
+
+	*out = NULL;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	sp->dirfd = sp->lockfd = -1;
+	pthread_mutex_init(&sp->lock, NULL);
+	sp->max_bytes = max_bytes;
+	sp->seg_bytes = seg_bytes < 4096 ? 4096 : seg_bytes;
+	sp->dir = strdup(dir);
+	sp->ring = calloc(RING_CAP, sizeof(*sp->ring));
+	if (!sp->dir || !sp->ring) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "spool '%s': out of memory", dir);
+		goto fail;
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		rc = -errno;
+		snprintf(err, errlen, "spool '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
+	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sp->dirfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "spool '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
+	sp->lockfd = openat(sp->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (sp->lockfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "spool '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		rc = -errno;
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen,
+			         "spool '%s': in use by another Kafka output or process", dir);
+		else
+			snprintf(err, errlen, "spool '%s': lock: %s", dir, strerror(errno));
+		goto fail;
+	}
+	rc = scan_dir(sp, err, errlen);
+	if (rc < 0)
+		goto fail;
+	sp->next_seq = SEQ_FIRST;
+	sp->low_seq = SEQ_FIRST;
+	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
+		if (seg->seq < sp->low_seq)
+			sp->low_seq = seg->seq;
+		if (seg->seq >= sp->next_seq)
+			sp->next_seq = seg->seq + 1;
+	}
+	/* a smaller limit than last time: evict now rather than on the
+	 * first append */
+	make_room(sp, 0);
+	if (atomic_load_explicit(&sp->lines, memory_order_relaxed) > 0)
+		atomic_store_explicit(&sp->engaged, 1, memory_order_release);
+	*out = sp;
+	return 0;
+fail:
+	st_spool_close(sp);
+	return rc;
+}
+
+void st_spool_close(st_spool_t *sp)
+{
+	if (!sp)
+		return;
+	if (sp->dirfd >= 0) {
+		st_spool_sync(sp);
+		pthread_mutex_lock(&sp->lock);
+		while (sp->segs) {
+			st_spool_seg_t *seg = sp->segs;
+
+			sp->segs = seg->next;
+			if (seg->wfd >= 0)
+				close(seg->wfd);
+			if (seg->rfd >= 0)
+				close(seg->rfd);
+			free(seg);
+		}
+		pthread_mutex_unlock(&sp->lock);
+		fsync(sp->dirfd);
+		close(sp->dirfd);
+	}
+	if (sp->lockfd >= 0)
+		close(sp->lockfd); /* releases the flock */
+	pthread_mutex_destroy(&sp->lock);
+	free(sp->ring);
+	free(sp->rx);
+	free(sp->rbuf);
+	free(sp->dir);
+	free(sp);
+}

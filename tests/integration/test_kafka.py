@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The kafka:// output end to end: real senders -> stormtrap -> librdkafka's
+mock cluster (tests/tools/st_kafka_mock) -> kcat as the consumer.
+
+Every scenario checks that each notification arrived exactly once, as valid
+JSON, with the right key and headers, and in order for its source:
+  - normal delivery (Net-SNMP snmptrap v1/v2c and snmpinform);
+  - the brokers down for 30 s under load, then back;
+  - SIGTERM while the brokers are down, a restart, then the brokers back;
+  - a bad output.kafka.rdkafka. property is a start-up error naming it.
+"""
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import BINARY, Collector, ber_int, main, net_snmp, v2c_trap, varbind
+
+TOPIC = "traps"
+SEQ_OID = "1.3.6.1.4.1.99.1"  # each test notification carries its number here
+
+
+def mock_binary():
+    build = os.environ.get("ST_BUILD")
+    if build:
+        return os.path.join(build, "tests", "tools", "st_kafka_mock")
+    # run by hand: next to the collector binary's build tree
+    root = os.path.dirname(os.path.dirname(os.path.abspath(BINARY)))
+    return os.path.join(root, "tests", "tools", "st_kafka_mock")
+
+
+class MockCluster:
+    """st_kafka_mock: a mock Kafka cluster whose brokers go down and up on
+    request."""
+
+    def __init__(self, brokers=3, partitions=4):
+        self.proc = subprocess.Popen(
+            [mock_binary(), "-b", str(brokers), "-t", TOPIC, "-p", str(partitions)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("BOOTSTRAP="):
+            self.proc.kill()
+            raise AssertionError(f"st_kafka_mock said {line!r}")
+        self.bootstrap = line.split("=", 1)[1]
+
+    def command(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if answer != f"OK {cmd}":
+            raise AssertionError(f"st_kafka_mock {cmd}: {answer!r}")
+
+    def down(self):
+        self.command("down")
+
+    def up(self):
+        self.command("up")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.command("quit")
+                self.proc.wait(timeout=10)
+            except (AssertionError, OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def consume(self):
+        """Everything in the topic: [(partition, offset, key, headers, value)]."""
+        r = subprocess.run(["kcat", "-C", "-b", self.bootstrap, "-t", TOPIC, "-e", "-q",
+                            "-f", "%p\t%o\t%k\t%h\t%s\n"],
+                           capture_output=True, text=True, timeout=60)
+        out = []
+        for line in r.stdout.splitlines():
+            if not line:
+                continue
+            p, o, k, h, v = line.split("\t", 4)
+            headers = dict(kv.split("=", 1) for kv in h.split(",") if "=" in kv)
+            out.append((int(p), int(o), k, headers, v))
+        return out
+
+
+def seq_of(doc):
+    for vb in doc.get("varbinds", []):
+        if vb["oid"] == SEQ_OID:
+            return vb["value"]
+    return None
+
+
+class KafkaTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="stormtrap-kafka-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.mock = MockCluster()
+        self.addCleanup(self.mock.stop)
+        self.spool = os.path.join(self.tmp, "spool")
+
+    def collector(self, *extra, port=None, start=True):
+        c = Collector("-o", f"kafka://{self.mock.bootstrap}/{TOPIC}",
+                      "--set", f"output.kafka.spool_dir={self.spool}",
+                      "--set", "output.kafka.queue_timeout=1s",
+                      "--set", "shutdown.timeout=3s",
+                      *extra, output=False, port=port)
+        if start:
+            c.start()
+            self.addCleanup(c.stop)
+        return c
+
+    def wait_messages(self, n, timeout=90):
+        """Consume until n messages are there, then once more after a pause
+        so that duplicates arriving late are seen too."""
+        deadline = time.time() + timeout
+        msgs = []
+        while time.time() < deadline:
+            msgs = self.mock.consume()
+            if len(msgs) >= n:
+                time.sleep(2)
+                return self.mock.consume()
+            time.sleep(1)
+        raise AssertionError(f"expected {n} messages in Kafka, got {len(msgs)}")
+
+    def check_exactly_once(self, msgs, want):
+        """Each seq in want once, valid JSON, key = src_ip, headers agree
+        with the document, and per source the order of sending."""
+        seen = {}
+        last = {}
+        for p, o, key, headers, value in sorted(msgs, key=lambda m: (m[0], m[1])):
+            doc = json.loads(value)  # valid JSON, one document, no newline
+            seq = seq_of(doc)
+            self.assertIsNotNone(seq, value)
+            seen[seq] = seen.get(seq, 0) + 1
+            self.assertEqual(key, doc["src_ip"])
+            self.assertEqual(headers.get("version"), doc["version"])
+            self.assertEqual(headers.get("pdu"), doc["pdu"])
+            self.assertEqual(headers.get("trap_oid"), doc["trap_oid"])
+            src = (doc["src_ip"], doc["src_port"])
+            if src in last:
+                self.assertGreater(seq, last[src], f"out of order for {src}")
+            last[src] = seq
+        missing = sorted(set(want) - set(seen))
+        dups = sorted(s for s, n in seen.items() if n > 1)
+        extra = sorted(set(seen) - set(want))
+        self.assertEqual(missing, [], f"{len(missing)} never arrived")
+        self.assertEqual(dups, [], f"{len(dups)} arrived more than once")
+        self.assertEqual(extra, [])
+
+    def send_load(self, c, seqs, rate):
+        """Hand-made v2c traps from one socket (one source), paced."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            start = time.time()
+            for i, n in enumerate(seqs):
+                s.sendto(v2c_trap(request_id=n, extra=[varbind(SEQ_OID, ber_int(n))]),
+                         (c.host, c.port))
+                ahead = start + (i + 1) / rate - time.time()
+                if ahead > 0:
+                    time.sleep(ahead)
+
+    # ------------------------------------------------------------------
+    def test_real_senders_arrive_once_with_key_and_headers(self):
+        c = self.collector()
+        want = []
+        for n in range(20):
+            r = net_snmp("snmptrap", "-v", "2c", "-c", "public", c.target(), "",
+                         "1.3.6.1.6.3.1.1.5.3", SEQ_OID, "i", str(n))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            want.append(n)
+        for n in range(20, 30):
+            r = net_snmp("snmpinform", "-v", "2c", "-c", "public", "-r", "2", "-t", "2",
+                         c.target(), "", "1.3.6.1.6.3.1.1.5.4", SEQ_OID, "i", str(n))
+            self.assertEqual(r.returncode, 0, r.stderr)  # acked: the line is queued
+            want.append(n)
+        for n in range(30, 40):
+            r = net_snmp("snmptrap", "-v", "1", "-c", "public", c.target(),
+                         "1.3.6.1.4.1.8072.2.3", "192.0.2.7", "6", "17", "100",
+                         SEQ_OID, "i", str(n))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            want.append(n)
+        msgs = self.wait_messages(len(want))
+        self.check_exactly_once(msgs, want)
+        pdus = {json.loads(m[4])["pdu"] for m in msgs}
+        versions = {json.loads(m[4])["version"] for m in msgs}
+        self.assertEqual(pdus, {"trap", "inform"})
+        self.assertEqual(versions, {"v1", "v2c"})
+        self.assertEqual(c.stop(), 0)
+
+    def test_brokers_down_30s_under_load(self):
+        c = self.collector()
+        rate = 500
+        self.send_load(c, range(0, 1000), rate)
+        self.wait_messages(1000)
+        self.mock.down()
+        t0 = time.time()
+        self.send_load(c, range(1000, 1000 + 30 * rate), rate)  # 30 s of load
+        self.assertGreaterEqual(time.time() - t0, 29)
+        m = c.metrics()
+        spooled = [v for k, v in m.items() if k.startswith("stormtrap_sink_spool_lines")]
+        self.assertTrue(spooled and spooled[0] > 0, "nothing went to the spool")
+        self.mock.up()
+        # the load goes on while the spool is replayed
+        end = 1000 + 30 * rate
+        self.send_load(c, range(end, end + 2000), rate)
+        total = end + 2000
+        msgs = self.wait_messages(total, timeout=120)
+        self.check_exactly_once(msgs, range(total))
+        self.assertEqual(c.stop(), 0)
+
+    def test_sigterm_while_down_then_restart(self):
+        c = self.collector()
+        self.send_load(c, range(0, 500), 1000)
+        self.wait_messages(500)
+        self.mock.down()
+        self.send_load(c, range(500, 3000), 1000)
+        self.assertEqual(c.stop(), 0, c.stderr_text())
+        segments = glob.glob(os.path.join(self.spool, TOPIC, "*.seg"))
+        self.assertTrue(segments, "the undelivered notifications were not spooled")
+
+        # the next run replays the spool first; new traps queue behind it
+        c2 = self.collector()
+        self.send_load(c2, range(3000, 3500), 1000)
+        self.mock.up()
+        msgs = self.wait_messages(3500, timeout=120)
+        self.check_exactly_once(msgs, range(3500))
+        self.assertEqual(c2.stop(), 0)
+        self.assertEqual(glob.glob(os.path.join(self.spool, TOPIC, "*.seg")), [],
+                         "the spool is empty once replayed")
+
+    def test_bad_rdkafka_property_is_a_startup_error(self):
+        c = self.collector("--set", "output.kafka.rdkafka.linger.mss=5", start=False)
+        self.assertEqual(c.start(expect_ok=False), 1)
+        self.assertIn("output.kafka.rdkafka.linger.mss", c.stderr_text())
+        c = self.collector("--set", "output.kafka.rdkafka.compression.codec=zip",
+                           start=False)
+        self.assertEqual(c.start(expect_ok=False), 1)
+        self.assertIn("output.kafka.rdkafka.compression.codec", c.stderr_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_spool.c - the Kafka sink's on-disk spool: order, rescue segments,
+ * resuming after a restart, eviction, torn records, the file format.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+	strcpy(dir, "/tmp/st_spool_XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static int count_segments(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".seg"))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* record n: key "k<n%7>", headers version=v2c and n=<n>, value "line <n>" */
+static int append_n(st_spool_t *sp, int n, int rescue)
+{
+	char key[16], val[64], num[16];
+	st_spool_rec_t rec = {0};
+
+	snprintf(key, sizeof(key), "k%d", n % 7);
+	snprintf(val, sizeof(val), "line %d", n);
+	snprintf(num, sizeof(num), "%d", n);
+	rec.ts_ms = 1700000000000LL + n;
+	rec.key = key;
+	rec.key_len = strlen(key);
+	rec.hdrs[0] = (st_spool_hdr_t){.name = "version", .value = "v2c", .len = 3};
+	rec.hdrs[1] = (st_spool_hdr_t){.name = "n", .value = num, .len = strlen(num)};
+	rec.nhdrs = 2;
+	rec.value = val;
+	rec.value_len = strlen(val);
+	return rescue ? st_spool_rescue(sp, &rec, (uint64_t)n) : st_spool_append(sp, &rec);
+}
+
+/* read one record and return its number (from the value), checking the
+ * other fields agree with it */
+static int read_n(st_spool_t *sp, uint64_t *token)
+{
+	st_spool_rec_t rec;
+	char buf[64];
+	int n, rc = st_spool_read(sp, &rec, token);
+
+	cr_assert_eq(rc, 0, "read: %s", strerror(-rc));
+	cr_assert_lt(rec.value_len, sizeof(buf));
+	memcpy(buf, rec.value, rec.value_len);
+	buf[rec.value_len] = '\0';
+	cr_assert_eq(sscanf(buf, "line %d", &n), 1, "value '%s'", buf);
+	cr_assert_eq(rec.ts_ms, 1700000000000LL + n);
+	cr_assert_eq(rec.key_len, 2);
+	cr_assert_eq(((const char *)rec.key)[1], '0' + n % 7);
+	cr_assert_eq(rec.nhdrs, 2);
+	cr_assert_eq(rec.hdrs[0].name_len, 7);
+	cr_assert(memcmp(rec.hdrs[0].name, "version", 7) == 0);
+	cr_assert_eq(rec.hdrs[0].len, 3);
+	cr_assert(memcmp(rec.hdrs[0].value, "v2c", 3) == 0);
+	snprintf(buf, sizeof(buf), "%d", n);
+	cr_assert_eq(rec.hdrs[1].len, strlen(buf));
+	cr_assert(memcmp(rec.hdrs[1].value, buf, strlen(buf)) == 0);
+	return n;
+}
+
+static st_spool_t *open_spool(uint64_t max, uint64_t seg)
+{
+	char err[256] = "";
+	st_spool_t *sp = NULL;
+	int rc = st_spool_open(dir, max, seg, &sp, err, sizeof(err));
+
+	cr_assert_eq(rc, 0, "open: %s", err);
+	return sp;
+}
+
+TestSuite(spool, .init = mkdir_tmp, .fini = rm_tmp);
+
+Test(spool, append_needs_engaged)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+
+	cr_assert_eq(st_spool_engaged(sp), 0, "an empty spool starts idle");
+	cr_assert_eq(append_n(sp, 1, 0), -EAGAIN);
+	st_spool_engage(sp);
+	cr_assert_eq(append_n(sp, 1, 0), 0);
+	st_spool_close(sp);
+}
+
+Test(spool, reads_back_in_order_across_segments)
+{
+	st_spool_t *sp = open_spool(64 << 20, 16 << 10);
+	st_spool_stats_t st;
+	uint64_t tok;
+
+	st_spool_engage(sp);
+	for (int i = 0; i < 3000; i++)
+		cr_assert_eq(append_n(sp, i, 0), 0);
+	cr_assert_gt(count_segments(), 3, "16 KiB segments roll over");
+	for (int i = 0; i < 3000; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(st_spool_read(sp, &(st_spool_rec_t){0}, &tok), -ENODATA);
+	cr_assert_eq(st_spool_disengage(sp), 0);
+	cr_assert_eq(st_spool_engaged(sp), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_eq(st.appended, 3000);
+	cr_assert_eq(count_segments(), 0, "confirmed segments are deleted");
+	st_spool_close(sp);
+}
+
+Test(spool, disengage_refused_while_unread)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	uint64_t tok;
+
+	st_spool_engage(sp);
+	cr_assert_eq(append_n(sp, 1, 0), 0);
+	cr_assert_eq(append_n(sp, 2, 0), 0);
+	cr_assert_eq(read_n(sp, &tok), 1);
+	cr_assert_eq(st_spool_disengage(sp), -EAGAIN);
+	cr_assert_eq(read_n(sp, &tok), 2);
+	cr_assert_eq(st_spool_disengage(sp), 0);
+	st_spool_close(sp);
+}
+
+Test(spool, rescue_is_sorted_goes_first_and_waits_for_close)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	uint64_t tok;
+
+	st_spool_engage(sp);
+	for (int i = 10; i < 13; i++)
+		cr_assert_eq(append_n(sp, i, 0), 0);
+	/* rescued out of order (order key = n): read back sorted */
+	for (int i = 2; i >= 0; i--)
+		cr_assert_eq(append_n(sp, i, 1), 0);
+	cr_assert(st_spool_rescue_open(sp));
+	cr_assert_eq(st_spool_read(sp, &(st_spool_rec_t){0}, &tok), -EBUSY);
+	cr_assert_eq(st_spool_rescue_close(sp), 0);
+	int want[] = {0, 1, 2, 10, 11, 12};
+	for (int i = 0; i < 6; i++) {
+		cr_assert_eq(read_n(sp, &tok), want[i]);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(st_spool_disengage(sp), 0);
+	cr_assert_eq(count_segments(), 0);
+	st_spool_close(sp);
+}
+
+Test(spool, rescue_during_replay_goes_before_the_unread_rest)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	uint64_t tok[6];
+
+	st_spool_engage(sp);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(append_n(sp, i, 0), 0);
+	/* 0..3 are read and handed out; 0 and 2 are confirmed, 1 and 3
+	 * come back failed and are rescued */
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(read_n(sp, &tok[i]), i);
+	st_spool_resolve(sp, tok[0]);
+	st_spool_resolve(sp, tok[2]);
+	cr_assert_eq(append_n(sp, 1, 1), 0);
+	st_spool_resolve(sp, tok[1]);
+	cr_assert_eq(append_n(sp, 3, 1), 0);
+	st_spool_resolve(sp, tok[3]);
+	cr_assert_eq(append_n(sp, 6, 0), 0); /* a worker appends meanwhile */
+	st_spool_rescue_close(sp);
+	int want[] = {1, 3, 4, 5, 6};
+	for (int i = 0; i < 5; i++) {
+		uint64_t t;
+
+		cr_assert_eq(read_n(sp, &t), want[i]);
+		st_spool_resolve(sp, t);
+	}
+	st_spool_close(sp);
+}
+
+Test(spool, reopen_resumes_after_the_confirmed_prefix)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	st_spool_stats_t st;
+	uint64_t tok;
+
+	st_spool_engage(sp);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(append_n(sp, i, 0), 0);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(read_n(sp, &tok), 4); /* read, never confirmed */
+	st_spool_close(sp);
+
+	sp = open_spool(1 << 20, 1 << 16);
+	cr_assert(st_spool_engaged(sp), "left-over records engage the spool");
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.lines, 6);
+	for (int i = 4; i < 10; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(st_spool_read(sp, &(st_spool_rec_t){0}, &tok), -ENODATA);
+	st_spool_close(sp);
+}
+
+Test(spool, evicts_oldest_segments_and_counts)
+{
+	st_spool_t *sp = open_spool(1 << 20, 64 << 10);
+	st_spool_stats_t st;
+	char big[1000];
+	uint64_t tok;
+	int first, prev;
+
+	memset(big, 'x', sizeof(big));
+	st_spool_engage(sp);
+	for (int i = 0; i < 3000; i++) {
+		st_spool_rec_t rec = {.value = big, .value_len = sizeof(big)};
+		char v[32];
+
+		/* the value starts with its number so order can be checked */
+		snprintf(v, sizeof(v), "%08d", i);
+		memcpy(big, v, 8);
+		cr_assert_eq(st_spool_append(sp, &rec), 0);
+	}
+	st_spool_stats(sp, &st);
+	cr_assert_leq(st.bytes, 1 << 20);
+	cr_assert_gt(st.evicted, 0);
+	cr_assert_eq(st.lines + st.evicted, 3000, "every record is kept or counted");
+
+	/* what is left is the newest, contiguous and in order */
+	st_spool_rec_t rec;
+	cr_assert_eq(st_spool_read(sp, &rec, &tok), 0);
+	first = atoi((const char *)rec.value);
+	cr_assert_eq((uint64_t)first, st.evicted, "the oldest went first");
+	prev = first;
+	st_spool_resolve(sp, tok);
+	while (st_spool_read(sp, &rec, &tok) == 0) {
+		int n = atoi((const char *)rec.value);
+
+		cr_assert_eq(n, prev + 1);
+		prev = n;
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(prev, 2999);
+	st_spool_close(sp);
+}
+
+Test(spool, full_without_evictable_segment_refuses)
+{
+	/* one record larger than the whole spool cannot be taken */
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	static char huge[(1 << 20) + 10];
+	st_spool_rec_t rec = {.value = huge, .value_len = sizeof(huge)};
+
+	st_spool_engage(sp);
+	cr_assert_eq(st_spool_append(sp, &rec), -ENOSPC);
+	st_spool_close(sp);
+}
+
+Test(spool, torn_tail_is_cut_and_counted)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	st_spool_stats_t st;
+	char path[128];
+	uint64_t tok;
+	int fd;
+
+	st_spool_engage(sp);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(append_n(sp, i, 0), 0);
+	st_spool_close(sp);
+
+	/* a crash in the middle of a write: a length that promises 100
+	 * bytes, followed by only 3 */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", dir, 1ull << 40);
+	/* length 100, CRC 0, then "abc" */
+	static const uint8_t torn[] = {100, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c'};
+	fd = open(path, O_WRONLY | O_APPEND);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, torn, sizeof(torn)), (ssize_t)sizeof(torn));
+	close(fd);
+
+	sp = open_spool(1 << 20, 1 << 16);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.corrupt, 1);
+	cr_assert_eq(st.lines, 5);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(st_spool_read(sp, &(st_spool_rec_t){0}, &tok), -ENODATA);
+	st_spool_close(sp);
+}
+
+/* bitwise CRC-32C, independent of the spool's table and SSE4.2 versions */
+static uint32_t crc32c_ref(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+	}
+	return c ^ 0xffffffffu;
+}
+
+Test(spool, reads_the_documented_format)
+{
+	/* RFC 3720 B.4: CRC-32C of "123456789" is 0xe3069283 */
+	cr_assert_eq(crc32c_ref((const uint8_t *)"123456789", 9), 0xe3069283u);
+
+	// clang-format off
+	uint8_t seg[] = {
+		/* segment header: magic "STSPOOL1", version 1, header length
+		 * 32, resolved prefix 32 (nothing confirmed), reserved 0 */
+		'S', 'T', 'S', 'P', 'O', 'O', 'L', '1', 1, 0, 0, 0, 32, 0, 0, 0,
+		32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		/* record: body length 31, CRC-32C (filled in below) */
+		31, 0, 0, 0, 0, 0, 0, 0,
+		/* ts 1000 ms, flags 1 (has key), key length 7, key "1.2.3.4" */
+		0xe8, 0x03, 0, 0, 0, 0, 0, 0, 1, 7, 0, '1', '.', '2', '.', '3', '.', '4',
+		/* 1 header: name length 3 "pdu", value length 4 "trap" */
+		1, 3, 'p', 'd', 'u', 4, 0, 't', 'r', 'a', 'p',
+		/* value "{}" */
+		'{', '}',
+	};
+	// clang-format on
+	uint8_t crcbuf[4 + 31];
+	uint32_t crc;
+	char path[128];
+	st_spool_rec_t rec;
+	uint64_t tok;
+	int fd;
+
+	cr_assert_eq(sizeof(seg), 32 + 8 + 31);
+	/* the CRC covers the length field and the body */
+	memcpy(crcbuf, seg + 32, 4);
+	memcpy(crcbuf + 4, seg + 40, 31);
+	crc = crc32c_ref(crcbuf, sizeof(crcbuf));
+	for (int i = 0; i < 4; i++)
+		seg[36 + i] = (uint8_t)(crc >> (8 * i));
+	snprintf(path, sizeof(path), "%s/%016llx.seg", dir, 77ull);
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, seg, sizeof(seg)), (ssize_t)sizeof(seg));
+	close(fd);
+
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	cr_assert_eq(st_spool_read(sp, &rec, &tok), 0);
+	cr_assert_eq(rec.ts_ms, 1000);
+	cr_assert_eq(rec.key_len, 7);
+	cr_assert(memcmp(rec.key, "1.2.3.4", 7) == 0);
+	cr_assert_eq(rec.nhdrs, 1);
+	cr_assert(memcmp(rec.hdrs[0].name, "pdu", 3) == 0);
+	cr_assert(memcmp(rec.hdrs[0].value, "trap", 4) == 0);
+	cr_assert_eq(rec.value_len, 2);
+	cr_assert(memcmp(rec.value, "{}", 2) == 0);
+	st_spool_resolve(sp, tok);
+	st_spool_close(sp);
+	cr_assert_eq(count_segments(), 0);
+}
+
+Test(spool, writes_the_documented_format)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	st_spool_rec_t rec = {
+	        .ts_ms = 1000, .key = "1.2.3.4", .key_len = 7, .value = "{}", .value_len = 2};
+	uint8_t got[128];
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	rec.hdrs[0] = (st_spool_hdr_t){.name = "pdu", .value = "trap", .len = 4};
+	rec.nhdrs = 1;
+	st_spool_engage(sp);
+	cr_assert_eq(st_spool_append(sp, &rec), 0);
+	st_spool_close(sp);
+	snprintf(path, sizeof(path), "%s/%016llx.seg", dir, 1ull << 40);
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	n = read(fd, got, sizeof(got));
+	close(fd);
+	cr_assert_eq(n, 71, "32-byte header + 8-byte prefix + 31-byte body");
+	cr_assert(memcmp(got, "STSPOOL1\x01\x00\x00\x00\x20\x00\x00\x00", 16) == 0);
+	/* body: ts 1000, has key, "1.2.3.4", one header pdu=trap, "{}" */
+	// clang-format off
+	const uint8_t body[] = {
+		0xe8, 0x03, 0, 0, 0, 0, 0, 0, 1, 7, 0, '1', '.', '2', '.', '3', '.', '4',
+		1, 3, 'p', 'd', 'u', 4, 0, 't', 'r', 'a', 'p',
+		'{', '}',
+	};
+	// clang-format on
+	cr_assert_eq(got[32], 31, "body length");
+	cr_assert(memcmp(got + 40, body, sizeof(body)) == 0);
+	uint8_t crcbuf[4 + sizeof(body)];
+	uint32_t crc;
+
+	memcpy(crcbuf, got + 32, 4);
+	memcpy(crcbuf + 4, body, sizeof(body));
+	crc = crc32c_ref(crcbuf, sizeof(crcbuf));
+	cr_assert_eq(got[36] | got[37] << 8 | got[38] << 16 | (uint32_t)got[39] << 24, crc);
+}
+
+Test(spool, second_open_of_a_directory_is_refused)
+{
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16), *sp2 = NULL;
+	char err[256] = "";
+
+	cr_assert_lt(st_spool_open(dir, 1 << 20, 1 << 16, &sp2, err, sizeof(err)), 0);
+	cr_assert_null(sp2);
+	cr_assert(strstr(err, "in use"), "err: %s", err);
+	cr_assert(strstr(err, dir), "err names the directory: %s", err);
+	st_spool_close(sp);
+}
