@@ -168,6 +168,27 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 				u, st[s].accepted, u, st[s].written, u, st[s].retried, u,
 				st[s].dropped, u, st[s].evicted);
 		}
+		family(out, "sink_delivery_failures_total", "counter",
+		       "Lines a sink failed to deliver directly, by error (they went to the spool)");
+		for (unsigned s = 0; s < rt->nsinks; s++) {
+			const char *u = st_sink_uri(rt->sinks[s]);
+
+			fprintf(out,
+				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"timeout\"} "
+				"%" PRIu64 "\n"
+				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"purged\"} "
+				"%" PRIu64 "\n"
+				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"rejected\"} "
+				"%" PRIu64 "\n"
+				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"other\"} "
+				"%" PRIu64 "\n",
+				u, st[s].failed_timeout, u, st[s].failed_purged, u,
+				st[s].failed_rejected, u, st[s].failed_other);
+		}
+		family(out, "sink_replayed_total", "counter", "Lines replayed from the spool");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out, "stormtrap_sink_replayed_total{sink=\"%s\"} %" PRIu64 "\n",
+				st_sink_uri(rt->sinks[s]), st[s].replayed);
 		family(out, "sink_errors_total", "counter", "Sink write or delivery errors");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_errors_total{sink=\"%s\"} %" PRIu64 "\n",
