@@ -172,6 +172,26 @@ class Authorization(CollectorTest):
         m = c.metrics()
         self.assertEqual(m['stormtrap_drops_total{reason="community"}'], 1)
 
+    def test_bad_packets_are_sampled_in_the_log_when_asked(self):
+        c = self.collector("--community", "s3cret", "--set", "log.bad_packets=true")
+        bad = v2c_trap(community=b"wrong")
+        for _ in range(50):
+            c.send(bad)
+        c.send(b"\x30\x03\x02\x01")  # truncated
+        time.sleep(0.5)
+        log = [l for l in c.stderr_text().splitlines() if "bad packet" in l]
+        self.assertTrue(any("community" in l and bad.hex() in l for l in log), log[:3])
+        # rate-limited: a sample, not a line per packet
+        self.assertLessEqual(len(log), 12)
+        m = c.metrics()
+        self.assertEqual(m['stormtrap_drops_total{reason="community"}'], 50)
+
+    def test_bad_packets_are_not_logged_by_default(self):
+        c = self.collector("--community", "s3cret")
+        c.send(v2c_trap(community=b"wrong"))
+        c.metrics()
+        self.assertNotIn("bad packet", c.stderr_text())
+
     def test_any_community(self):
         c = self.collector("--community", "*")
         c.send(v2c_trap(community=b"whatever"))
