@@ -85,6 +85,7 @@ class Collector:
         if not expect_ok:
             self.proc.wait(timeout=timeout)
             self._reader.join(timeout=2)
+            self.stop()
             return self.proc.returncode
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -121,6 +122,9 @@ class Collector:
                 raise AssertionError("stormtrap did not stop on SIGTERM")
         if self.proc:
             self._reader.join(timeout=5)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe and not pipe.closed:
+                    pipe.close()
             return self.proc.returncode
         return None
 
