@@ -12,6 +12,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -257,6 +258,8 @@ class CollectorTest(unittest.TestCase):
 
     def collector(self, *args, **kw):
         c = Collector(*args, **kw)
+        # cleanups run last-in first-out: stop, then remove its files
+        self.addCleanup(shutil.rmtree, c.tmp, True)
         c.start()
         self.addCleanup(c.stop)
         return c
