@@ -5,6 +5,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 PORT ?= 1162
 CMAKE_FLAGS ?=
+# cmake --build runs make again; without this it would announce every
+# directory it enters as a recursive make
+SUBMAKE = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: all build run test unit integration fuzz bench deps clean
 
@@ -19,7 +22,7 @@ $(BUILD)/CMakeCache.txt:
 
 build: $(BUILD)/CMakeCache.txt
 	@scripts/bootstrap build
-	cmake --build $(BUILD) -j $(JOBS)
+	@$(SUBMAKE) cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	@echo "stormtrap: listening on udp://127.0.0.1:$(PORT), JSON lines on stdout (Ctrl-C stops)."
@@ -31,7 +34,7 @@ run: build
 test:
 	@scripts/bootstrap all
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
+	$(SUBMAKE) cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 	@scripts/fuzz-smoke $(BUILD)-fuzz
 
