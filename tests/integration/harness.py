@@ -7,6 +7,7 @@ Environment:
   ST_BINARY   path of the stormtrap binary (set by CTest)
   ST_BACKEND  ingest backend to force (io_uring | recvmmsg), default auto
   ST_SOURCE   the source tree (for fixtures)
+  ST_NO_IO_URING  path of st_no_io_uring (runs a command with io_uring refused)
 """
 import json
 import os
@@ -47,13 +48,13 @@ class Collector:
     """One stormtrap process. Output goes to a JSON-lines file."""
 
     def __init__(self, *extra, host="127.0.0.1", port=None, output=True, env=None,
-                 backend=None, workers=2, ingest=2, users=None, config=None):
+                 backend=None, workers=2, ingest=2, users=None, config=None, wrapper=()):
         self.tmp = tempfile.mkdtemp(prefix="stormtrap-test-")
         self.host = host
         self.port = port or free_udp_port(host)
         self.out = os.path.join(self.tmp, "traps.jsonl")
         lis = f"udp://[{host}]:{self.port}" if ":" in host else f"udp://{host}:{self.port}"
-        self.args = [BINARY, "-l", lis,
+        self.args = [*wrapper, BINARY, "-l", lis,
                      "--set", f"ingest.backend={backend or BACKEND}",
                      "--set", f"threads.workers={workers}",
                      "--set", f"threads.ingest={ingest}",

@@ -290,6 +290,24 @@ class Lifecycle(CollectorTest):
             self.assertIn(f"udp://127.0.0.1:{port}", c.stderr_text())
             self.assertIn("in use", c.stderr_text())
 
+    def test_io_uring_refused_falls_back_to_recvmmsg(self):
+        # Docker's default seccomp profile refuses io_uring_setup with EPERM
+        wrapper = [os.environ["ST_NO_IO_URING"]]
+        c = self.collector(backend="auto", wrapper=wrapper)
+        log = c.stderr_text()
+        self.assertEqual(log.count("io_uring is not usable"), 1, log)
+        self.assertIn("(recvmmsg, 2 ingest", log)
+        r = net_snmp("snmpinform", "-v", "2c", "-c", "public", "-t", "2", "-r", "1",
+                     c.target(), "1", "1.3.6.1.6.3.1.1.5.1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(c.wait_lines(1)[0]["pdu"], "inform")
+
+    def test_io_uring_forced_but_refused_is_a_startup_error(self):
+        from harness import Collector
+        c = Collector(backend="io_uring", wrapper=[os.environ["ST_NO_IO_URING"]])
+        self.assertEqual(c.start(expect_ok=False), 1)
+        self.assertIn("ingest.backend=io_uring", c.stderr_text())
+
     def test_ipv6_listener(self):
         c = self.collector(host="::1")
         r = net_snmp("snmptrap", "-v", "2c", "-c", "public", c.target(), "1",
