@@ -124,6 +124,8 @@ typedef struct st_ingest {
 	int backend; /* resolved: io_uring or recvmmsg */
 	int *fds;    /* one socket per listener */
 	uint32_t *ovfl_last;
+	unsigned long *inode;            /* per listener: the socket's inode */
+	st_ctr_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */
 	st_ctr_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
 	uint8_t *dirty;                  /* rings written this batch */
 	void *backend_state;
@@ -194,6 +196,13 @@ int st_listener_probe(const st_listener_t *lis, char *err, size_t errlen);
 int st_ingest_start(st_rt_t *rt, char *err, size_t errlen);
 void st_ingest_join(st_rt_t *rt);
 const char *st_backend_name(int backend);
+/* main thread, once a second: the kernel's drop count of every socket */
+void st_ingest_sample_drops(st_rt_t *rt);
+/* parse /proc/net/udp{,6} text: drops[k] for the socket with inodes[k];
+ * returns how many inodes were found */
+size_t st_proc_udp_drops(FILE *f, const unsigned long *inodes, size_t n, uint64_t *drops);
+/* per listener: the larger of what SO_RXQ_OVFL and /proc said, summed */
+uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li);
 
 /* worker.c */
 int st_worker_start(st_rt_t *rt, char *err, size_t errlen);

@@ -23,6 +23,12 @@
  * worker, allocates or logs per datagram. After each batch every ring
  * written is published once and its worker woken if it sleeps.
  *
+ * Kernel drops: SO_RXQ_OVFL brings the socket's drop count with every
+ * datagram read, for free. A socket nobody reads brings nothing, so the
+ * main thread also samples the same count (sk_drops) from /proc/net/udp
+ * once a second; metrics report the larger of the two per socket, and a
+ * stalled reader cannot hide the drops it causes.
+ *
  * Shutdown: when rt->stop_ingest is set the thread keeps reading until its
  * sockets have been quiet for a moment (at most ST_DRAIN_MAX_MS), so what
  * the kernel had queued when the signal came is not lost, then exits.
@@ -35,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector.h"
@@ -518,6 +525,8 @@ static void ingest_free(st_ingest_t *in)
 				close(in->fds[li]);
 	free(in->fds);
 	free(in->ovfl_last);
+	free(in->inode);
+	free(in->proc_drops);
 	free(in->ctr);
 	free(in->dirty);
 	in->fds = NULL;
@@ -530,9 +539,12 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 
 	in->fds = malloc(sizeof(int) * rt->nlis);
 	in->ovfl_last = calloc(rt->nlis, sizeof(uint32_t));
+	in->inode = calloc(rt->nlis, sizeof(unsigned long));
+	in->proc_drops = calloc(rt->nlis, sizeof(st_ctr_t));
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
-	if (!in->fds || !in->ovfl_last || !in->ctr || !in->dirty)
+	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr ||
+	    !in->dirty)
 		return -ENOMEM;
 	for (unsigned li = 0; li < rt->nlis; li++)
 		in->fds[li] = -1;
@@ -547,6 +559,12 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 		in->fds[li] = st_listener_socket(lis, rt->rcvbuf, err, errlen);
 		if (in->fds[li] < 0)
 			return in->fds[li];
+		{
+			struct stat sb;
+
+			if (fstat(in->fds[li], &sb) == 0)
+				in->inode[li] = (unsigned long)sb.st_ino;
+		}
 		if (in->id == 0) {
 			/* port 0: every other thread joins the port the kernel chose */
 			st_sa_t bound;
@@ -648,4 +666,79 @@ void st_ingest_free(st_rt_t *rt)
 		ingest_free(&rt->ingest[i]);
 	free(rt->ingest);
 	rt->ingest = NULL;
+}
+
+/* ---- kernel drops from /proc ---------------------------------------- */
+
+size_t st_proc_udp_drops(FILE *f, const unsigned long *inodes, size_t n, uint64_t *drops)
+{
+	char line[512];
+	size_t found = 0;
+
+	/* "sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops" */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long inode;
+		unsigned long long d;
+		char *field[13];
+		int nf = 0;
+
+		for (char *save = NULL, *t = strtok_r(line, " \t\n", &save); t && nf < 13;
+		     t = strtok_r(NULL, " \t\n", &save))
+			field[nf++] = t;
+		if (nf < 13 || !strchr(field[0], ':'))
+			continue; /* the header, or a line of another shape */
+		inode = strtoul(field[9], NULL, 10);
+		d = strtoull(field[12], NULL, 10);
+		for (size_t k = 0; k < n; k++)
+			if (inodes[k] == inode && inode != 0) {
+				drops[k] = d;
+				found++;
+			}
+	}
+	return found;
+}
+
+void st_ingest_sample_drops(st_rt_t *rt)
+{
+	size_t n = (size_t)rt->ningest * rt->nlis, k = 0;
+	unsigned long inodes[n ? n : 1];
+	uint64_t drops[n ? n : 1];
+	static const char *const files[] = {"/proc/net/udp", "/proc/net/udp6"};
+
+	if (!rt->ingest || n == 0)
+		return;
+	for (unsigned i = 0; i < rt->ningest; i++)
+		for (unsigned li = 0; li < rt->nlis; li++, k++) {
+			inodes[k] = rt->ingest[i].inode[li];
+			drops[k] = st_ctr_get(&rt->ingest[i].proc_drops[li]);
+		}
+	for (size_t fi = 0; fi < 2; fi++) {
+		FILE *f = fopen(files[fi], "re");
+
+		if (!f)
+			continue;
+		st_proc_udp_drops(f, inodes, n, drops);
+		fclose(f);
+	}
+	k = 0;
+	for (unsigned i = 0; i < rt->ningest; i++)
+		for (unsigned li = 0; li < rt->nlis; li++, k++)
+			atomic_store_explicit(&rt->ingest[i].proc_drops[li], drops[k],
+					      memory_order_relaxed);
+}
+
+uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; rt->ingest && i < rt->ningest; i++) {
+		uint64_t ovfl, proc;
+
+		if (!rt->ingest[i].ctr)
+			continue;
+		ovfl = st_ctr_get(&rt->ingest[i].ctr[li][ST_CTR_KERNEL_DROPS]);
+		proc = st_ctr_get(&rt->ingest[i].proc_drops[li]);
+		sum += ovfl > proc ? ovfl : proc;
+	}
+	return sum;
 }

@@ -484,6 +484,7 @@ int main(int argc, char **argv)
 			st_log(ST_LOG_INFO, "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
+		st_ingest_sample_drops(rt);
 		if (sig == SIGHUP)
 			reload(&app);
 		else if (sig == SIGUSR1)
@@ -491,6 +492,7 @@ int main(int argc, char **argv)
 	}
 
 	st_ingest_join(rt);
+	st_ingest_sample_drops(rt);
 	st_worker_join(rt);
 	atomic_store(&rt->threads_running, 0);
 	code = 0;

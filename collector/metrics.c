@@ -89,10 +89,11 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 		fprintf(out, "stormtrap_received_bytes_total{listener=\"%s\"} %" PRIu64 "\n",
 			rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_RX_BYTES));
 	family(out, "kernel_drops_total", "counter",
-	       "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL), by listener");
+	       "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL and "
+	       "/proc/net/udp), by listener");
 	for (unsigned li = 0; li < rt->nlis; li++)
 		fprintf(out, "stormtrap_kernel_drops_total{listener=\"%s\"} %" PRIu64 "\n",
-			rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_KERNEL_DROPS));
+			rt->lis[li].uri, st_ingest_kernel_drops(rt, li));
 
 	family(out, "io_uring_errors_total", "counter",
 	       "io_uring submissions that failed (the ingest thread retries)");
