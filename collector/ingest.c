@@ -565,18 +565,6 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 			if (fstat(in->fds[li], &sb) == 0)
 				in->inode[li] = (unsigned long)sb.st_ino;
 		}
-		if (in->id == 0) {
-			/* port 0: every other thread joins the port the kernel chose */
-			st_sa_t bound;
-			socklen_t blen = sizeof(bound);
-
-			if (getsockname(in->fds[li], &bound.sa, &blen) == 0) {
-				if (bound.sa.sa_family == AF_INET)
-					lis->addr.in.sin_port = bound.in.sin_port;
-				else
-					lis->addr.in6.sin6_port = bound.in6.sin6_port;
-			}
-		}
 	}
 	in->backend = rt->backend;
 	if (in->backend != ST_BACKEND_RECVMMSG) {

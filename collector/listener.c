@@ -13,7 +13,6 @@
  * IPV6_RECVPKTINFO, so inform Responses leave from the address the inform
  * was sent to) and for the kernel's drop counter (SO_RXQ_OVFL).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -23,61 +22,24 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "st_config.h"
 
 int st_listener_parse(const char *uri, st_listener_t *lis, char *err, size_t errlen)
 {
-	const char *p, *host, *port;
-	char hostbuf[INET6_ADDRSTRLEN + 1];
-	size_t hlen;
-	char *end;
-	unsigned long portnum;
+	struct sockaddr_storage ss;
+	socklen_t len;
 
 	memset(lis, 0, sizeof(*lis));
-	if (strncmp(uri, "udp://", 6) != 0)
-		goto bad;
-	p = uri + 6;
-	if (*p == '[') {
-		const char *close = strchr(p, ']');
-
-		if (!close || close[1] != ':')
-			goto bad;
-		host = p + 1;
-		hlen = (size_t)(close - host);
-		port = close + 2;
-	} else {
-		const char *colon = strrchr(p, ':');
-
-		if (!colon)
-			goto bad;
-		host = p;
-		hlen = (size_t)(colon - p);
-		port = colon + 1;
+	/* the same rules the listen key was checked with */
+	if (st_config_parse_listen(uri, &ss, &len) < 0) {
+		snprintf(err, errlen,
+			 "listen '%s': expected udp://IPv4:port or udp://[IPv6]:port", uri);
+		return ST_ERR_CONFIG;
 	}
-	if (hlen == 0 || hlen >= sizeof(hostbuf) || !*port)
-		goto bad;
-	memcpy(hostbuf, host, hlen);
-	hostbuf[hlen] = '\0';
-	errno = 0;
-	portnum = strtoul(port, &end, 10);
-	if (errno || *end || portnum > 65535)
-		goto bad;
-	if (inet_pton(AF_INET, hostbuf, &lis->addr.in.sin_addr) == 1 && *p != '[') {
-		lis->addr.in.sin_family = AF_INET;
-		lis->addr.in.sin_port = htons((uint16_t)portnum);
-		lis->addrlen = sizeof(lis->addr.in);
-	} else if (inet_pton(AF_INET6, hostbuf, &lis->addr.in6.sin6_addr) == 1 && *p == '[') {
-		lis->addr.in6.sin6_family = AF_INET6;
-		lis->addr.in6.sin6_port = htons((uint16_t)portnum);
-		lis->addrlen = sizeof(lis->addr.in6);
-	} else {
-		goto bad;
-	}
+	memcpy(&lis->addr, &ss, len);
+	lis->addrlen = len;
 	lis->uri = strdup(uri);
 	return lis->uri ? 0 : -ENOMEM;
-bad:
-	snprintf(err, errlen,
-		 "listen '%s': expected udp://IPv4:port or udp://[IPv6]:port", uri);
-	return ST_ERR_CONFIG;
 }
 
 static int set_int(int fd, int level, int opt, int val)

@@ -133,7 +133,7 @@ static inline void st_ring_release(st_ring_t *r)
 	atomic_store_explicit(&r->tail, r->tail_local, memory_order_release);
 }
 
-/** @brief Is anything published and unread? (any thread, approximate) */
+/** @brief Is anything published and unread? (consumer) */
 static inline int st_ring_pending(st_ring_t *r)
 {
 	return atomic_load_explicit(&r->head, memory_order_acquire) != r->tail_local;

@@ -231,7 +231,6 @@ class Robustness(CollectorTest):
                     time.sleep(0.01)
         time.sleep(0.5)
         self.assertIsNone(c.proc.poll(), "collector died")
-        before = len(c.lines())
         c.send(v2c_trap(request_id=424242, trap_oid="1.3.6.1.4.1.99.0.7"))
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -243,7 +242,6 @@ class Robustness(CollectorTest):
         self.assertGreater(m['stormtrap_drops_total{reason="malformed"}'], 1000)
         rx = m[f'stormtrap_datagrams_received_total{{listener="udp://127.0.0.1:{c.port}"}}']
         self.assertEqual(rx, sent + 1)
-        self.assertGreaterEqual(before, 0)
 
     def test_unsupported_pdu_counted(self):
         c = self.collector()
