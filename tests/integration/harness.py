@@ -9,6 +9,7 @@ Environment:
   ST_SOURCE   the source tree (for fixtures)
   ST_NO_IO_URING  path of st_no_io_uring (runs a command with io_uring refused)
 """
+import errno
 import json
 import os
 import re
@@ -33,6 +34,18 @@ def free_udp_port(host="127.0.0.1"):
     with socket.socket(fam, socket.SOCK_DGRAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def udp_port_bound(port, host="127.0.0.1"):
+    """True once some process has bound host:port (a receiver is ready for
+    datagrams only then; snmptrapd writes its log before it binds)."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+        return False
 
 
 def io_uring_usable():
