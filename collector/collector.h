@@ -224,5 +224,10 @@ void st_metrics_write(const st_rt_t *rt, FILE *out);
 enum { ST_LOG_ERROR = 0, ST_LOG_WARN = 1, ST_LOG_INFO = 2, ST_LOG_DEBUG = 3 };
 void st_log_setup(int level, int json);
 void st_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* an st_sink_log_fn: the sinks' messages through st_log() */
+void st_log_sink(st_sink_log_level_t level, const char *msg, void *arg);
+/* the counters (st_metrics_write) on stderr in one write: Prometheus text,
+ * or with log.format json one object whose "counters" map sample to value */
+void st_log_counters(const st_rt_t *rt);
 
 #endif /* ST_COLLECTOR_H */

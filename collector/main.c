@@ -257,6 +257,7 @@ static int sinks_open(st_app_t *app, char *err, size_t errlen)
 	conf.batch_bytes = cfg->output_batch_bytes;
 	conf.kafka = app->kafka;
 	conf.rdkafka = (const char *const *)cfg->output_kafka_rdkafka.kv;
+	conf.log = st_log_sink;
 
 	rt->sinks = calloc(cfg->output.n, sizeof(st_sink_t *));
 	if (!rt->sinks)
@@ -488,7 +489,7 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP)
 			reload(&app);
 		else if (sig == SIGUSR1)
-			st_metrics_write(rt, stderr);
+			st_log_counters(rt);
 	}
 
 	st_ingest_join(rt);
@@ -502,7 +503,7 @@ int main(int argc, char **argv)
 			       st_sink_uri(rt->sinks[i]));
 			code = 1;
 		}
-	st_metrics_write(rt, stderr);
+	st_log_counters(rt);
 	st_log(ST_LOG_INFO, "stopped");
 out:
 	st_http_stop(http);

@@ -64,10 +64,11 @@
 #include "sink_impl.h"
 #include "spool.h"
 
-#define ST_KAFKA_PROBE_MS     1000 /* how often SPOOL asks whether the cluster is back */
-#define ST_KAFKA_SYNC_MS      1000 /* how often the spool's cursors are persisted */
-#define ST_KAFKA_REPLAY_BATCH 2048 /* records produced per replay step */
-#define ST_KAFKA_DRAIN_MS     2000 /* close: wait for purged reports */
+#define ST_KAFKA_PROBE_MS     1000  /* how often SPOOL asks whether the cluster is back */
+#define ST_KAFKA_SYNC_MS      1000  /* how often the spool's cursors are persisted */
+#define ST_KAFKA_REPLAY_BATCH 2048  /* records produced per replay step */
+#define ST_KAFKA_DRAIN_MS     2000  /* close: wait for purged reports */
+#define ST_KAFKA_ERRLOG_MS    30000 /* the same librdkafka error is logged this often */
 
 enum st_kafka_key { ST_KAFKA_KEY_SRC_IP, ST_KAFKA_KEY_AGENT_ADDR, ST_KAFKA_KEY_NONE };
 enum st_kafka_state { ST_KAFKA_DIRECT, ST_KAFKA_SPOOL, ST_KAFKA_REPLAY };
@@ -85,6 +86,7 @@ typedef struct st_kafka_worker {
 #define ST_KAFKA_SEQ_BITS   48
 
 typedef struct st_kafka_sink {
+	st_sink_t *sink; /* for its URI and log function */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	char *topic;
@@ -113,6 +115,9 @@ typedef struct st_kafka_sink {
 
 	_Atomic int64_t down_since; /* all brokers down since (monotonic ms), 0: not */
 	_Atomic int fatal;
+	/* error_cb (the poller thread): the last error logged, and when */
+	int last_err;
+	int64_t last_err_ms;
 
 	/* written by the delivery-report thread */
 	st_sink_ctr_t delivered;
@@ -232,10 +237,28 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		st_spool_resolve(ks->spool, token - 1);
 }
 
+/*
+ * librdkafka's errors. They are mostly transient (all brokers down):
+ * librdkafka retries, and the state machine below decides about the spool.
+ * A broker's own failure (connect, resolve, TLS, SASL) is in librdkafka's
+ * log already (on_log). Others: one line per error, and the same error
+ * again at most every ST_KAFKA_ERRLOG_MS, so a long outage does not flood
+ * the log.
+ */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	st_kafka_sink_t *ks = opaque;
+	int64_t now = now_mono_ms();
+	int logged = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
+	             err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
 
+	if (!logged && (err != ks->last_err || now - ks->last_err_ms >= ST_KAFKA_ERRLOG_MS)) {
+		ks->last_err = err;
+		ks->last_err_ms = now;
+		st_sink_log(ks->sink,
+		            err == RD_KAFKA_RESP_ERR__FATAL ? ST_SINK_LOG_ERROR : ST_SINK_LOG_WARN,
+		            "kafka: %s", reason);
+	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		int64_t zero = 0;
 
@@ -248,6 +271,19 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		if (ks->spool)
 			st_spool_engage(ks->spool);
 	}
+}
+
+/* librdkafka's own log (its threads): through the collector's logger */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	st_kafka_sink_t *ks = rd_kafka_opaque(rk);
+	st_sink_log_level_t lvl = level <= 3   ? ST_SINK_LOG_ERROR /* syslog levels */
+	                          : level == 4 ? ST_SINK_LOG_WARN
+	                          : level <= 6 ? ST_SINK_LOG_INFO
+	                                       : ST_SINK_LOG_DEBUG;
+
+	if (ks && ks->sink)
+		st_sink_log(ks->sink, lvl, "librdkafka %s: %s", fac, buf);
 }
 
 /* ---- the worker path ------------------------------------------------------ */
@@ -413,8 +449,11 @@ static int cluster_probe(st_kafka_sink_t *ks)
  * broker even though no acknowledgement came back; purging it would mean
  * sending it twice (docs/KAFKA.md, duplicates).
  */
-static void enter_spool(st_kafka_sink_t *ks, int64_t now)
+static void enter_spool(st_kafka_sink_t *ks, int64_t now, const char *why)
 {
+	st_sink_log(ks->sink, ST_SINK_LOG_WARN,
+	            "%s%s; new notifications go to the spool in %s until the cluster answers",
+	            ks->state == ST_KAFKA_REPLAY ? "replay stopped: " : "", why, ks->spool_path);
 	st_spool_engage(ks->spool);
 	ks->state = ST_KAFKA_SPOOL;
 	ks->next_probe = now + ST_KAFKA_PROBE_MS;
@@ -465,8 +504,11 @@ static int replay_step(st_kafka_sink_t *ks)
 			if (rc == -ENODATA) {
 				/* everything read: new lines may go direct, and
 				 * they queue behind the replayed ones */
-				if (st_spool_disengage(ks->spool) == 0)
+				if (st_spool_disengage(ks->spool) == 0) {
 					ks->state = ST_KAFKA_DIRECT;
+					st_sink_log(ks->sink, ST_SINK_LOG_INFO,
+					            "spool replayed; producing directly again");
+				}
 				break;
 			}
 			if (rc < 0)
@@ -477,6 +519,9 @@ static int replay_step(st_kafka_sink_t *ks)
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (err == RD_KAFKA_RESP_ERR__FATAL) {
+			st_sink_log(ks->sink, ST_SINK_LOG_ERROR,
+			            "the producer failed for good; the spool keeps what is left "
+			            "until a restart");
 			ks->state = ST_KAFKA_SPOOL;
 			break;
 		}
@@ -520,10 +565,25 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 	if (ks->state != ST_KAFKA_SPOOL) {
 		int stalled = outq > 0 && now - ks->last_progress >= ks->queue_timeout_ms;
 		int all_down = down && now - down >= ks->queue_timeout_ms;
+		char why[128] = "";
 
-		if (stalled || all_down || ks->rescued_event || atomic_load(&ks->fatal) ||
-		    (ks->state == ST_KAFKA_DIRECT && st_spool_engaged(ks->spool)))
-			enter_spool(ks, now); /* the last: a worker found librdkafka full */
+		if (atomic_load(&ks->fatal))
+			snprintf(why, sizeof(why), "the producer failed for good");
+		else if (ks->rescued_event)
+			snprintf(why, sizeof(why), "a delivery failed");
+		else if (all_down)
+			snprintf(why, sizeof(why), "all brokers down for %" PRId64 " ms",
+			         now - down);
+		else if (stalled)
+			snprintf(why, sizeof(why),
+			         "nothing delivered for %" PRId64
+			         " ms (output.kafka.queue_timeout)",
+			         now - ks->last_progress);
+		else if (ks->state == ST_KAFKA_DIRECT && st_spool_engaged(ks->spool))
+			snprintf(why, sizeof(why),
+			         "librdkafka's queue is full"); /* a worker saw it */
+		if (why[0])
+			enter_spool(ks, now, why);
 	}
 	ks->rescued_event = 0;
 
@@ -544,6 +604,13 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 		if (outq == 0 && !st_spool_rescue_open(ks->spool) && !atomic_load(&ks->fatal) &&
 		    now >= ks->next_probe) {
 			if (cluster_probe(ks)) {
+				st_spool_stats_t sst;
+
+				st_spool_stats(ks->spool, &sst);
+				st_sink_log(ks->sink, ST_SINK_LOG_INFO,
+				            "the cluster answers; replaying %" PRIu64
+				            " spooled notifications, oldest first",
+				            sst.lines);
 				ks->state = ST_KAFKA_REPLAY;
 				ks->last_progress = now_mono_ms();
 				atomic_store(&ks->down_since, 0);
@@ -586,7 +653,14 @@ static int kafka_start(st_sink_t *sink, char *err, size_t errlen)
 		return 0;
 	atomic_store(&ks->stop, 0);
 	if (ks->spool && st_spool_engaged(ks->spool)) {
+		st_spool_stats_t sst;
+
 		/* a previous run left notifications behind: they go first */
+		st_spool_stats(ks->spool, &sst);
+		st_sink_log(sink, ST_SINK_LOG_INFO,
+		            "the spool in %s holds %" PRIu64
+		            " notifications from an earlier run; they are sent first",
+		            ks->spool_path, sst.lines);
 		ks->state = ST_KAFKA_SPOOL;
 		ks->next_probe = 0;
 	}
@@ -751,6 +825,7 @@ static const char *const kafka_defaults[] = {
 	"message.timeout.ms", "30000",
 	"reconnect.backoff.max.ms", "2000",
 	"log.connection.close", "false",
+	"log.thread.name", "false",
 	NULL,
 };
 // clang-format on
@@ -828,6 +903,7 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 	if (!ks)
 		return -ENOMEM;
 	sink->impl = ks;
+	ks->sink = sink;
 	sink->ops = &kafka_ops;
 	ks->headers = 1;
 
@@ -941,6 +1017,7 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 	rd_kafka_conf_set_opaque(kconf, ks);
 	rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
 	rd_kafka_conf_set_error_cb(kconf, on_error);
+	rd_kafka_conf_set_log_cb(kconf, on_log);
 
 	ks->w = aligned_alloc(64, sizeof(*ks->w) * conf->nworkers);
 	if (!ks->w)

@@ -4,6 +4,7 @@
  * dispatches to its ops (see sink_impl.h).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, ch
 		return -ENOMEM;
 	sink->uri = strdup(uri);
 	sink->nworkers = conf->nworkers;
+	sink->log = conf->log;
+	sink->log_arg = conf->log_arg;
 	if (!sink->uri) {
 		free(sink);
 		return -ENOMEM;
@@ -51,6 +54,25 @@ int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, ch
 	}
 	*out = sink;
 	return 0;
+}
+
+void st_sink_log(const st_sink_t *sink, st_sink_log_level_t level, const char *fmt, ...)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	char msg[1024];
+	int n;
+	va_list ap;
+
+	n = snprintf(msg, sizeof(msg), "output '%s': ", sink->uri);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (sink->log)
+		sink->log(level, msg, sink->log_arg);
+	else
+		fprintf(stderr, "stormtrap %s: %s\n", names[level & 3], msg);
 }
 
 int st_sink_start(st_sink_t *sink, char *err, size_t errlen)

@@ -29,8 +29,14 @@ struct st_sink {
 	const struct st_sink_ops *ops;
 	char *uri;
 	unsigned nworkers;
+	st_sink_log_fn log;
+	void *log_arg;
 	void *impl;
 };
+
+/* "output '<uri>': " + the message, to the sink's log function */
+void st_sink_log(const st_sink_t *sink, st_sink_log_level_t level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * A counter with one writer (the thread that owns it) and any number of

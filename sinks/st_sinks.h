@@ -67,6 +67,22 @@ typedef struct st_sink_stats {
 	uint64_t failed_other;    /* any other error: spooled */
 } st_sink_stats_t;
 
+/** Severity of a sink's log message (the collector's log levels). */
+typedef enum st_sink_log_level {
+	ST_SINK_LOG_ERROR = 0,
+	ST_SINK_LOG_WARN = 1,
+	ST_SINK_LOG_INFO = 2,
+	ST_SINK_LOG_DEBUG = 3,
+} st_sink_log_level_t;
+
+/**
+ * Where a sink's messages go: state changes (Kafka unreachable, spooling,
+ * replaying) and librdkafka's own log. Called from the sink's and
+ * librdkafka's threads, never once per line; msg starts with
+ * "output '<uri>': " and has no newline.
+ */
+typedef void (*st_sink_log_fn)(st_sink_log_level_t level, const char *msg, void *arg);
+
 /** Settings shared by all sinks; Kafka settings are NULL-terminated
  * name/value pairs from output.kafka.* (without that prefix). */
 typedef struct st_sink_conf {
@@ -74,6 +90,8 @@ typedef struct st_sink_conf {
 	size_t batch_bytes;             /* per-worker batch buffer */
 	const char *const *kafka;       /* "topic","traps", "key","src_ip", ... NULL */
 	const char *const *rdkafka;     /* librdkafka properties: name, value, ..., NULL */
+	st_sink_log_fn log;             /* NULL: one line on stderr */
+	void *log_arg;
 } st_sink_conf_t;
 
 typedef struct st_sink st_sink_t;

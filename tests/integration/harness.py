@@ -151,17 +151,24 @@ class Collector:
 
     # -- metrics --------------------------------------------------------
     def metrics(self, timeout=5):
-        """SIGUSR1 → the counters in Prometheus text on stderr, parsed."""
-        before = self.stderr_text().count("# HELP stormtrap_datagrams_received_total")
+        """SIGUSR1 → the counters on stderr, parsed: Prometheus text, or with
+        log.format json one object whose "counters" map sample to value."""
+        marks = ("# HELP stormtrap_datagrams_received_total", '"msg":"counters"')
+        before = [self.stderr_text().count(m) for m in marks]
         self.signal(signal.SIGUSR1)
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.stderr_text()
-            if text.count("# HELP stormtrap_datagrams_received_total") > before:
+            if text.count(marks[0]) > before[0]:
                 # wait for the end of the block
                 time.sleep(0.1)
-                return parse_metrics(self.stderr_text().split(
-                    "# HELP stormtrap_datagrams_received_total")[-1])
+                return parse_metrics(self.stderr_text().split(marks[0])[-1])
+            if text.count(marks[1]) > before[1]:
+                # one line, written whole: the last complete one
+                last = [line for line in text.splitlines(keepends=True)
+                        if marks[1] in line and line.endswith("\n")]
+                if last:
+                    return {k: float(v) for k, v in json.loads(last[-1])["counters"].items()}
             time.sleep(0.02)
         raise AssertionError("no metrics after SIGUSR1")
 

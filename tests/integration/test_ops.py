@@ -93,6 +93,14 @@ class OpsTest(CollectorTest):
         self.addCleanup(c.stop)
         return c
 
+    def wait_log(self, c, text, count=1, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if c.stderr_text().count(text) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no '{text}' in the log: {c.stderr_text()[-2000:]}")
+
 
 class Metrics(OpsTest):
     def test_exposition_format(self):
@@ -170,6 +178,42 @@ class Metrics(OpsTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         m = c.wait_metric("stormtrap_informs_acked_total", 1)
         self.assertEqual(m['stormtrap_notifications_total{version="v2c",pdu="inform"}'], 1)
+
+
+class JsonLogs(OpsTest):
+    def test_every_stderr_line_is_one_json_object(self):
+        """log.format json: start-up, a bad-packet sample, the counters on
+        SIGUSR1 and at exit, a reload and the stop are each one object."""
+        c = self.collector("--set", "log.format=json", "--set", "log.bad_packets=true")
+        c.send(v2c_trap(request_id=7))
+        c.send(b'\x30\x05"\\\n\x01\x02')  # malformed: logged as a sample
+        c.wait_lines(1)
+        m = c.metrics()
+        received = sum(v for k, v in m.items()
+                       if k.startswith("stormtrap_datagrams_received_total"))
+        self.assertEqual(received, 2, m)
+        c.signal(signal.SIGHUP)
+        self.wait_log(c, "reloaded")
+        self.assertEqual(c.stop(), 0)
+        text = c.stderr_text()
+        self.assertTrue(text.endswith("\n"))
+        docs = [json.loads(line) for line in text.splitlines()]
+        for d in docs:
+            self.assertLessEqual({"time", "level", "msg"}, set(d), d)
+            self.assertIn(d["level"], ("error", "warn", "info", "debug"))
+            datetime.strptime(d["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        msgs = [d["msg"] for d in docs]
+        self.assertTrue(any(x.startswith("listening on udp://") for x in msgs), msgs)
+        self.assertTrue(any(x.startswith("bad packet from 127.0.0.1") for x in msgs), msgs)
+        self.assertTrue(any(x.startswith("reloaded") for x in msgs), msgs)
+        self.assertEqual(msgs[-1], "stopped")
+        counters = [d["counters"] for d in docs if d["msg"] == "counters"]
+        self.assertEqual(len(counters), 2)  # SIGUSR1 and exit
+        final = counters[-1]
+        self.assertEqual(final['stormtrap_notifications_total{version="v2c",pdu="trap"}'], 1,
+                         final)
+        self.assertEqual(final['stormtrap_drops_total{reason="malformed"}'], 1)
+        self.assertTrue(all(isinstance(v, int) for v in final.values()), final)
 
 
 class Health(OpsTest):
@@ -362,14 +406,6 @@ class HealthCheck(unittest.TestCase):
 
 
 class Reload(OpsTest):
-    def wait_log(self, c, text, count=1, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if c.stderr_text().count(text) >= count:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"no '{text}' in the log: {c.stderr_text()[-2000:]}")
-
     def test_new_user_accepted_without_restart(self):
         c = self.http_collector(users=USER_A)
         v3_trap(c, "bob", "SHA", "bob-auth-pass", "AES", "bob-priv-pass")
