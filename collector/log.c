@@ -100,7 +100,11 @@ void st_log(int level, const char *fmt, ...)
 	fwrite(line, 1, n + 3, stderr);
 }
 
-/* the sinks' messages (state changes, librdkafka's log) */
+/* the sinks' messages (state changes, librdkafka's log); their levels are ours */
+_Static_assert((int)ST_SINK_LOG_ERROR == ST_LOG_ERROR && (int)ST_SINK_LOG_WARN == ST_LOG_WARN &&
+		       (int)ST_SINK_LOG_INFO == ST_LOG_INFO &&
+		       (int)ST_SINK_LOG_DEBUG == ST_LOG_DEBUG,
+	       "sink log levels differ from the collector's");
 void st_log_sink(st_sink_log_level_t level, const char *msg, void *arg)
 {
 	(void)arg;
