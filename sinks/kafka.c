@@ -13,7 +13,8 @@
  *
  *   DIRECT  workers produce. If something waits in librdkafka and nothing
  *           was delivered for queue_timeout, or every broker has been down
- *           that long, or a delivery fails, or librdkafka's queue is full:
+ *           that long, or a delivery fails, or librdkafka refuses a new
+ *           message (queue full, topic refused for now):
  *           engage the spool and go to
  *   SPOOL   workers append to the spool's tail. What librdkafka holds
  *           stays there (its idempotent retries deliver it when the
@@ -115,6 +116,7 @@ typedef struct st_kafka_sink {
 
 	_Atomic int64_t down_since; /* all brokers down since (monotonic ms), 0: not */
 	_Atomic int fatal;
+	_Atomic int refused; /* the error of a produce call that engaged the spool */
 	/* error_cb (the poller thread): the last error logged, and when */
 	int last_err;
 	int64_t last_err_ms;
@@ -249,10 +251,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	st_kafka_sink_t *ks = opaque;
 	int64_t now = now_mono_ms();
-	int logged = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
-	             err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
+	int in_its_log = err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
+	                 err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION;
 
-	if (!logged && (err != ks->last_err || now - ks->last_err_ms >= ST_KAFKA_ERRLOG_MS)) {
+	if (!in_its_log && (err != ks->last_err || now - ks->last_err_ms >= ST_KAFKA_ERRLOG_MS)) {
 		ks->last_err = err;
 		ks->last_err_ms = now;
 		st_sink_log(ks->sink,
@@ -400,10 +402,12 @@ static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_s
 			st_sink_ctr_add(&w->accepted, 1);
 			return ST_SINK_ACCEPTED;
 		}
-		if ((err == RD_KAFKA_RESP_ERR__QUEUE_FULL || err == RD_KAFKA_RESP_ERR__FATAL) &&
-		    ks->spool) {
-			/* librdkafka's memory is full (or it gave up): what
-			 * comes next waits on disk, behind what it holds */
+		if (ks->spool && !err_is_permanent(err)) {
+			/* librdkafka's memory is full, it gave up (fatal), or
+			 * it refuses the topic for now (a produce request was
+			 * refused, e.g. not authorized): what comes next waits
+			 * on disk, behind what it holds */
+			atomic_store_explicit(&ks->refused, err, memory_order_relaxed);
 			st_spool_engage(ks->spool);
 			continue;
 		}
@@ -525,6 +529,17 @@ static int replay_step(st_kafka_sink_t *ks)
 			ks->state = ST_KAFKA_SPOOL;
 			break;
 		}
+		if (err && !err_is_permanent(err)) {
+			/* the topic is refused for now: the record stays
+			 * pending, and the replay starts again when the
+			 * cluster answers the next probe */
+			char why[160];
+
+			snprintf(why, sizeof(why), "librdkafka refused a message: %s",
+			         rd_kafka_err2str(err));
+			enter_spool(ks, now_mono_ms(), why);
+			break;
+		}
 		ks->has_pending = 0;
 		if (err) {
 			/* refused before it was queued (too large for the
@@ -580,8 +595,9 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 			         " ms (output.kafka.queue_timeout)",
 			         now - ks->last_progress);
 		else if (ks->state == ST_KAFKA_DIRECT && st_spool_engaged(ks->spool))
-			snprintf(why, sizeof(why),
-			         "librdkafka's queue is full"); /* a worker saw it */
+			snprintf(why, sizeof(why), "librdkafka refused a message: %s", /* a worker */
+			         rd_kafka_err2str(atomic_load_explicit(&ks->refused,
+			                                               memory_order_relaxed)));
 		if (why[0])
 			enter_spool(ks, now, why);
 	}
