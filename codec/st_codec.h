@@ -41,23 +41,23 @@ extern "C" {
 enum {
 	ST_ERR_BASE = -1000,
 	/* BER */
-	ST_ERR_BER_TRUNCATED = -1001,     /* a TLV runs past its container */
-	ST_ERR_BER_LENGTH = -1002,        /* indefinite, overlong or > 4-byte length */
-	ST_ERR_BER_TAG = -1003,           /* unexpected tag */
-	ST_ERR_BER_INT = -1004,           /* integer empty, too long or non-minimal */
-	ST_ERR_BER_OID = -1005,           /* bad OBJECT IDENTIFIER encoding */
-	ST_ERR_BER_TRAILING = -1006,      /* bytes after the outermost TLV */
-	ST_ERR_BER_SPACE = -1007,         /* writer: output buffer too small */
-	ST_ERR_BER_VALUE = -1008,         /* a value of the wrong size (IpAddress != 4) */
+	ST_ERR_BER_TRUNCATED = -1001, /* a TLV runs past its container */
+	ST_ERR_BER_LENGTH = -1002,    /* indefinite, overlong or > 4-byte length */
+	ST_ERR_BER_TAG = -1003,       /* unexpected tag */
+	ST_ERR_BER_INT = -1004,       /* integer empty, too long or non-minimal */
+	ST_ERR_BER_OID = -1005,       /* bad OBJECT IDENTIFIER encoding */
+	ST_ERR_BER_TRAILING = -1006,  /* bytes after the outermost TLV */
+	ST_ERR_BER_SPACE = -1007,     /* writer: output buffer too small */
+	ST_ERR_BER_VALUE = -1008,     /* a value of the wrong size (IpAddress != 4) */
 	/* SNMP */
-	ST_ERR_SNMP_VERSION = -1020,      /* msgVersion not 0, 1 or 3 */
-	ST_ERR_SNMP_PDU = -1021,          /* unknown PDU tag */
-	ST_ERR_SNMP_VARBINDS = -1022,     /* more than ST_SNMP_MAX_VARBINDS */
-	ST_ERR_SNMP_SECMODEL = -1023,     /* v3 security model other than USM (3) */
-	ST_ERR_SNMP_FLAGS = -1024,        /* v3 msgFlags invalid (priv without auth) */
-	ST_ERR_SNMP_HEADER = -1025,       /* v3 header field out of range */
+	ST_ERR_SNMP_VERSION = -1020,  /* msgVersion not 0, 1 or 3 */
+	ST_ERR_SNMP_PDU = -1021,      /* unknown PDU tag */
+	ST_ERR_SNMP_VARBINDS = -1022, /* more than ST_SNMP_MAX_VARBINDS */
+	ST_ERR_SNMP_SECMODEL = -1023, /* v3 security model other than USM (3) */
+	ST_ERR_SNMP_FLAGS = -1024,    /* v3 msgFlags invalid (priv without auth) */
+	ST_ERR_SNMP_HEADER = -1025,   /* v3 header field out of range */
 	/* JSON */
-	ST_ERR_JSON_SPACE = -1040,        /* output buffer too small */
+	ST_ERR_JSON_SPACE = -1040, /* output buffer too small */
 	/* USM (RFC 3414 usmStats names) */
 	ST_ERR_USM_UNSUPPORTED_SECLEVEL = -1100,
 	ST_ERR_USM_NOT_IN_TIME_WINDOW = -1101,
@@ -65,8 +65,8 @@ enum {
 	ST_ERR_USM_UNKNOWN_ENGINE_ID = -1103,
 	ST_ERR_USM_WRONG_DIGEST = -1104,
 	ST_ERR_USM_DECRYPTION = -1105,
-	ST_ERR_USM_PARAMS = -1106,        /* malformed security parameters */
-	ST_ERR_USM_CRYPTO = -1107,        /* the crypto library failed */
+	ST_ERR_USM_PARAMS = -1106, /* malformed security parameters */
+	ST_ERR_USM_CRYPTO = -1107, /* the crypto library failed */
 	/* configuration */
 	ST_ERR_CONFIG = -1200,
 	ST_ERR_MAX = -1999,
@@ -84,7 +84,7 @@ const char *st_strerror(int err);
 /* ------------------------------------------------------------------ */
 
 #define ST_OID_MAX_SUBIDS 128
-#define ST_OID_STR_MAX (ST_OID_MAX_SUBIDS * 11 + 1) /* "4294967295." each */
+#define ST_OID_STR_MAX    (ST_OID_MAX_SUBIDS * 11 + 1) /* "4294967295." each */
 
 /* BER tags used by SNMP (universal, application, context) */
 enum {
@@ -342,11 +342,9 @@ int st_snmp_encode_response(const st_msg_t *inform, uint8_t *out, size_t cap);
  * @param vbl         a whole VarBindList TLV to put in the PDU, verbatim
  * @return the encoded length (the ScopedPDU starts at out), or an error.
  */
-int st_snmp_encode_scoped(const uint8_t *ctx_engine, size_t ctx_engine_len,
-			  const uint8_t *ctx_name, size_t ctx_name_len,
-			  uint8_t pdu_type, int32_t request_id,
-			  const uint8_t *vbl, size_t vbl_len,
-			  uint8_t *out, size_t cap);
+int st_snmp_encode_scoped(const uint8_t *ctx_engine, size_t ctx_engine_len, const uint8_t *ctx_name,
+                          size_t ctx_name_len, uint8_t pdu_type, int32_t request_id,
+                          const uint8_t *vbl, size_t vbl_len, uint8_t *out, size_t cap);
 
 /** Outgoing v3 message fields for st_snmp_encode_v3(). */
 typedef struct st_v3_out {
@@ -377,9 +375,9 @@ typedef struct st_v3_out {
 int st_snmp_encode_v3(const st_v3_out_t *v3, uint8_t *out, size_t cap, size_t *auth_off);
 
 /* well-known OIDs, content octets */
-extern const uint8_t ST_OID_SYSUPTIME0[8];      /* 1.3.6.1.2.1.1.3.0 */
-extern const uint8_t ST_OID_SNMPTRAPOID0[10];   /* 1.3.6.1.6.3.1.1.4.1.0 */
-extern const uint8_t ST_OID_SNMPTRAPADDR0[9];   /* 1.3.6.1.6.3.18.1.3.0 */
+extern const uint8_t ST_OID_SYSUPTIME0[8];    /* 1.3.6.1.2.1.1.3.0 */
+extern const uint8_t ST_OID_SNMPTRAPOID0[10]; /* 1.3.6.1.6.3.1.1.4.1.0 */
+extern const uint8_t ST_OID_SNMPTRAPADDR0[9]; /* 1.3.6.1.6.3.18.1.3.0 */
 
 /**
  * @brief The notification OID of a v1 Trap-PDU per RFC 3584 3.1, as OID
@@ -395,12 +393,12 @@ int st_snmp_v1_trap_oid(const st_pdu_t *pdu, uint8_t *out, size_t cap);
 
 /** Metadata about one received datagram, supplied by the collector. */
 typedef struct st_json_meta {
-	struct timespec time;               /* receive time, CLOCK_REALTIME */
-	const char *collector;              /* collector name */
-	const struct sockaddr *src;         /* AF_INET or AF_INET6 */
-	const struct sockaddr *dst;         /* local address the datagram hit */
-	int community;                      /* 1: include "community" */
-	const uint8_t *raw;                 /* non-NULL: add "raw" (hex) */
+	struct timespec time;       /* receive time, CLOCK_REALTIME */
+	const char *collector;      /* collector name */
+	const struct sockaddr *src; /* AF_INET or AF_INET6 */
+	const struct sockaddr *dst; /* local address the datagram hit */
+	int community;              /* 1: include "community" */
+	const uint8_t *raw;         /* non-NULL: add "raw" (hex) */
 	size_t raw_len;
 } st_json_meta_t;
 
@@ -437,7 +435,7 @@ typedef struct st_json_info {
  * @return the line length, or ST_ERR_JSON_SPACE.
  */
 int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, size_t cap,
-		   st_json_info_t *info);
+                   st_json_info_t *info);
 
 /**
  * @brief An upper bound for the line of a datagram of @p dgram_len bytes

@@ -46,7 +46,7 @@ typedef _Atomic uint64_t st_ctr_t;
 static inline void st_ctr_add(st_ctr_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 static inline uint64_t st_ctr_get(const st_ctr_t *c)
@@ -60,9 +60,9 @@ static inline uint64_t st_ctr_get(const st_ctr_t *c)
 	X(RX_BYTES, "received_bytes_total", "", "Bytes of datagrams received")                     \
 	X(KERNEL_DROPS, "kernel_drops_total", "", "Datagrams the kernel dropped (SO_RXQ_OVFL)")    \
 	X(RING_FULL, "drops_total", "reason=\"ring_full\"",                                        \
-	  "Datagrams dropped because a worker's ring was full")                                   \
+	  "Datagrams dropped because a worker's ring was full")                                    \
 	X(OVERSIZED, "drops_total", "reason=\"oversized\"",                                        \
-	  "Datagrams dropped because they were truncated on receive")                             \
+	  "Datagrams dropped because they were truncated on receive")                              \
 	X(URING_ERRORS, "io_uring_errors_total", "", "io_uring submissions that failed")
 
 #define ST_WORKER_COUNTERS(X)                                                                      \
@@ -137,17 +137,17 @@ typedef struct st_worker {
 	st_rt_t *rt;
 	unsigned id;
 	pthread_t thread;
-	_Atomic uint32_t wake;     /* futex word */
-	_Atomic int sleeping;      /* 1 while waiting on wake */
-	_Atomic uint64_t epoch;    /* last auth epoch seen; UINT64_MAX idle */
+	_Atomic uint32_t wake;  /* futex word */
+	_Atomic int sleeping;   /* 1 while waiting on wake */
+	_Atomic uint64_t epoch; /* last auth epoch seen; UINT64_MAX idle */
 	st_ctr_t ctr[ST_WORKER_NCTR];
 	st_usm_worker_t *usm;
 	st_msg_t msg;
-	char *json;                /* st_json_bound(ST_DGRAM_MAX) bytes */
+	char *json; /* st_json_bound(ST_DGRAM_MAX) bytes */
 	size_t json_cap;
 	st_dedup_t *dedup;
-	void *acks;                /* pending inform acks of the batch */
-	time_t bad_sec;            /* log.bad_packets rate limit */
+	void *acks;     /* pending inform acks of the batch */
+	time_t bad_sec; /* log.bad_packets rate limit */
 	unsigned bad_count;
 } st_worker_t;
 

@@ -1487,11 +1487,10 @@ int st_config_validate(const st_config_t *cfg, char *err, size_t errlen)
 	}
 	/* it goes into every JSON line, inside st_json_bound()'s budget */
 	if (strlen(cfg->collector_name) > ST_JSON_COLLECTOR_MAX ||
-	    !st_json_printable((const uint8_t *)cfg->collector_name,
-			       strlen(cfg->collector_name))) {
+	    !st_json_printable((const uint8_t *)cfg->collector_name, strlen(cfg->collector_name))) {
 		st_config_errf(err, errlen,
-			       "collector.name: must be printable UTF-8 of at most %d bytes",
-			       ST_JSON_COLLECTOR_MAX);
+		               "collector.name: must be printable UTF-8 of at most %d bytes",
+		               ST_JSON_COLLECTOR_MAX);
 		return ST_ERR_CONFIG;
 	}
 	if (cfg->listen.n == 0) {

@@ -31,7 +31,7 @@
 #define ST_HEALTH_REPLY_MAX  4096
 
 typedef struct st_health_url {
-	char host[256];      /* without brackets */
+	char host[256]; /* without brackets */
 	char port[8];
 	char authority[272]; /* as given: the Host header */
 	char path[1024];
@@ -94,7 +94,7 @@ static int parse_url(const char *url, st_health_url_t *u)
 		strcpy(u->path, "/");
 	else if (*end == '/' || *end == '?')
 		snprintf(u->path, sizeof(u->path), "%s%.*s", *end == '?' ? "/" : "",
-			 (int)strcspn(end, "#"), end);
+		         (int)strcspn(end, "#"), end);
 	else /* a fragment only */
 		strcpy(u->path, "/");
 	return strpbrk(u->path, " \r\n") ? -EINVAL : 0;
@@ -191,7 +191,7 @@ int st_health_check(const char *url, char *err, size_t errlen)
 	rc = getaddrinfo(u.host, u.port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", u.host,
-			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
 	}
 	rc = -EHOSTUNREACH;
@@ -207,9 +207,9 @@ int st_health_check(const char *url, char *err, size_t errlen)
 	}
 
 	reqlen = (size_t)snprintf(req, sizeof(req),
-				  "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: stormtrap/%s\r\n"
-				  "Accept: */*\r\n\r\n",
-				  u.path, u.authority, ST_VERSION);
+	                          "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: stormtrap/%s\r\n"
+	                          "Accept: */*\r\n\r\n",
+	                          u.path, u.authority, ST_VERSION);
 	while (sent < reqlen) {
 		ssize_t n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
 
@@ -256,6 +256,6 @@ int st_health_check(const char *url, char *err, size_t errlen)
 io_fail:
 	close(fd);
 	snprintf(err, errlen, "%s: %s", url,
-		 rc == -ETIMEDOUT ? "no answer within 5 s" : strerror(-rc));
+	         rc == -ETIMEDOUT ? "no answer within 5 s" : strerror(-rc));
 	return rc;
 }

@@ -67,7 +67,7 @@ struct st_http {
 
 /* Queue a response whose body is a malloc'ed buffer (taken over). */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-			     char *body, size_t len)
+                             char *body, size_t len)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -88,10 +88,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *fmt,
-				  ...) __attribute__((format(printf, 3, 4)));
+                                  ...) __attribute__((format(printf, 3, 4)));
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *fmt,
-				  ...)
+                                  ...)
 {
 	char *body = NULL;
 	va_list ap;
@@ -130,7 +130,7 @@ static enum MHD_Result serve_healthz(st_http_t *http, struct MHD_Connection *con
 	if (atomic_load(&http->rt->threads_running))
 		return reply_text(conn, MHD_HTTP_OK, "ok\n");
 	return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-			  "unhealthy: ingest and worker threads are not running\n");
+	                  "unhealthy: ingest and worker threads are not running\n");
 }
 
 static enum MHD_Result serve_readyz(st_http_t *http, struct MHD_Connection *conn)
@@ -139,12 +139,12 @@ static enum MHD_Result serve_readyz(st_http_t *http, struct MHD_Connection *conn
 
 	if (!atomic_load(&rt->threads_running))
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				  "not ready: not listening (threads not running)\n");
+		                  "not ready: not listening (threads not running)\n");
 	for (unsigned i = 0; i < rt->nsinks; i++)
 		if (!st_sink_ready(rt->sinks[i]))
 			return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-					  "not ready: output '%s' cannot accept lines\n",
-					  st_sink_uri(rt->sinks[i]));
+			                  "not ready: output '%s' cannot accept lines\n",
+			                  st_sink_uri(rt->sinks[i]));
 	return reply_text(conn, MHD_HTTP_OK, "ok\n");
 }
 
@@ -287,8 +287,8 @@ static enum MHD_Result serve_engines(st_http_t *http, struct MHD_Connection *con
 /* ---- dispatch --------------------------------------------------------- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **req)
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **req)
 {
 	static int first_call;
 	st_http_t *http = cls;
@@ -315,7 +315,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (strcmp(url, "/engines") == 0)
 		return serve_engines(http, conn);
 	return reply_text(conn, MHD_HTTP_NOT_FOUND,
-			  "not found; try /metrics, /healthz, /readyz or /engines\n");
+	                  "not found; try /metrics, /healthz, /readyz or /engines\n");
 }
 
 /* libmicrohttpd's own messages (a client that misbehaved, a failed
@@ -353,8 +353,7 @@ static void *http_main(void *arg)
 /* ---- start and stop --------------------------------------------------- */
 
 /* "host:port", "[v6]:port", ":port" -> host ("" for every address), port */
-static int split_listen(const char *listen, char *host, size_t hostlen, char *port,
-			size_t portlen)
+static int split_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
 {
 	const char *colon, *h = listen;
 	size_t hlen;
@@ -409,7 +408,7 @@ static int open_listener(const char *listen, char *err, size_t errlen)
 {
 	char host[256], port[8];
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+	                         .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
 	struct addrinfo *res = NULL;
 	long portnum;
 	int fd = -EADDRNOTAVAIL, rc;
@@ -417,18 +416,18 @@ static int open_listener(const char *listen, char *err, size_t errlen)
 	if (split_listen(listen, host, sizeof(host), port, sizeof(port)) < 0 ||
 	    (portnum = strtol(port, NULL, 10)) < 1 || portnum > 65535) {
 		snprintf(err, errlen,
-			 "metrics.listen '%s': expected host:port, [IPv6]:port or :port", listen);
+		         "metrics.listen '%s': expected host:port, [IPv6]:port or :port", listen);
 		return -EINVAL;
 	}
 	if (!host[0]) {
 		/* every address: one IPv6 socket that also takes IPv4, or IPv4
 		 * alone where the kernel has no IPv6 */
 		struct sockaddr_in6 in6 = {.sin6_family = AF_INET6,
-					   .sin6_port = htons((uint16_t)portnum),
-					   .sin6_addr = IN6ADDR_ANY_INIT};
+		                           .sin6_port = htons((uint16_t)portnum),
+		                           .sin6_addr = IN6ADDR_ANY_INIT};
 		struct sockaddr_in in = {.sin_family = AF_INET,
-					 .sin_port = htons((uint16_t)portnum),
-					 .sin_addr.s_addr = htonl(INADDR_ANY)};
+		                         .sin_port = htons((uint16_t)portnum),
+		                         .sin_addr.s_addr = htonl(INADDR_ANY)};
 
 		fd = listen_on((struct sockaddr *)&in6, sizeof(in6), 1);
 		if (fd == -EAFNOSUPPORT)
@@ -438,7 +437,7 @@ static int open_listener(const char *listen, char *err, size_t errlen)
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "metrics.listen '%s': %s", listen,
-			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return rc == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
 	}
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -482,12 +481,12 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 		goto fail;
 	}
 	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	http->mhd = MHD_start_daemon(
-		MHD_USE_AUTO | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
-		NULL, NULL, handle, http, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)ST_HTTP_CONN_LIMIT,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ST_HTTP_CONN_TIMEOUT,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	http->mhd = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	                                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+	                             0, NULL, NULL, handle, http, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
+	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)ST_HTTP_CONN_LIMIT,
+	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ST_HTTP_CONN_TIMEOUT,
+	                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!http->mhd) {
 		rc = -EIO;
 		snprintf(err, errlen, "metrics.listen '%s': cannot start the HTTP server", listen);
@@ -496,7 +495,7 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 	rc = -pthread_create(&http->thread, NULL, http_main, http);
 	if (rc < 0) {
 		snprintf(err, errlen, "metrics.listen '%s': cannot start a thread: %s", listen,
-			 strerror(-rc));
+		         strerror(-rc));
 		goto fail;
 	}
 	http->thread_started = 1;

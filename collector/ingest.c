@@ -46,13 +46,12 @@
 
 #include "collector.h"
 
-#define ST_URING_NBUFS 256 /* provided buffers per thread (power of two) */
-#define ST_URING_BGID 0
-#define ST_CONTROL_LEN                                                                             \
-	(CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64)
-#define ST_QUIET_MS 50        /* drain: this long without data means empty */
-#define ST_DRAIN_MAX_MS 2000  /* drain: never longer than this */
-#define ST_POLL_MS 200        /* how often an idle thread looks at stop flags */
+#define ST_URING_NBUFS  256 /* provided buffers per thread (power of two) */
+#define ST_URING_BGID   0
+#define ST_CONTROL_LEN  (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64)
+#define ST_QUIET_MS     50   /* drain: this long without data means empty */
+#define ST_DRAIN_MAX_MS 2000 /* drain: never longer than this */
+#define ST_POLL_MS      200  /* how often an idle thread looks at stop flags */
 
 const char *st_backend_name(int backend)
 {
@@ -91,7 +90,7 @@ static void ingest_cmsgs(st_ingest_t *in, unsigned li, struct msghdr *mh, st_rec
 			memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
 			if (ovfl != in->ovfl_last[li]) {
 				st_ctr_add(&in->ctr[li][ST_CTR_KERNEL_DROPS],
-					   (uint32_t)(ovfl - in->ovfl_last[li]));
+				           (uint32_t)(ovfl - in->ovfl_last[li]));
 				in->ovfl_last[li] = ovfl;
 			}
 		}
@@ -104,7 +103,7 @@ static void ingest_cmsgs(st_ingest_t *in, unsigned li, struct msghdr *mh, st_rec
  * copied exactly once.
  */
 static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, size_t len,
-		       int truncated, struct msghdr *mh, const struct timespec *ts)
+                       int truncated, struct msghdr *mh, const struct timespec *ts)
 {
 	st_rt_t *rt = in->rt;
 	const st_sa_t *src = (const st_sa_t *)mh->msg_name;
@@ -133,8 +132,8 @@ static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, s
 	rec->ifindex = 0;
 	rec->ts = *ts;
 	memset(&rec->src, 0, sizeof(rec->src));
-	memcpy(&rec->src, src, mh->msg_namelen < sizeof(rec->src) ? mh->msg_namelen
-								 : sizeof(rec->src));
+	memcpy(&rec->src, src,
+	       mh->msg_namelen < sizeof(rec->src) ? mh->msg_namelen : sizeof(rec->src));
 	rec->dst = rt->lis[li].addr; /* port; address from PKTINFO below */
 	ingest_cmsgs(in, li, mh, rec);
 	memcpy(rec->data, data, len);
@@ -221,7 +220,7 @@ static st_mmsg_t *mmsg_new(unsigned n)
 	m->names = calloc(n, sizeof(*m->names));
 	m->control = calloc(n, ST_CONTROL_LEN);
 	m->bufs = mmap(NULL, (size_t)n * (ST_DGRAM_MAX + 1), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m->bufs == MAP_FAILED)
 		m->bufs = NULL;
 	if (!m->mm || !m->iov || !m->names || !m->control || !m->bufs) {
@@ -242,12 +241,12 @@ static int mmsg_read(st_ingest_t *in, st_mmsg_t *m, unsigned li, int flags)
 		m->iov[i].iov_base = m->bufs + (size_t)i * (ST_DGRAM_MAX + 1);
 		m->iov[i].iov_len = ST_DGRAM_MAX + 1;
 		m->mm[i].msg_hdr = (struct msghdr){
-			.msg_name = &m->names[i],
-			.msg_namelen = sizeof(m->names[i]),
-			.msg_iov = &m->iov[i],
-			.msg_iovlen = 1,
-			.msg_control = m->control + (size_t)i * ST_CONTROL_LEN,
-			.msg_controllen = ST_CONTROL_LEN,
+		        .msg_name = &m->names[i],
+		        .msg_namelen = sizeof(m->names[i]),
+		        .msg_iov = &m->iov[i],
+		        .msg_iovlen = 1,
+		        .msg_control = m->control + (size_t)i * ST_CONTROL_LEN,
+		        .msg_controllen = ST_CONTROL_LEN,
 		};
 	}
 	n = recvmmsg(fd, m->mm, m->n, flags, NULL);
@@ -368,12 +367,12 @@ static int uring_new(st_ingest_t *in, st_uring_t **out)
 	}
 	u->ready = 1;
 	u->buf_size = sizeof(struct io_uring_recvmsg_out) + sizeof(st_sa_t) + ST_CONTROL_LEN +
-		      ST_DGRAM_MAX + 1;
+	              ST_DGRAM_MAX + 1;
 	u->buf_size = (u->buf_size + 63) & ~(size_t)63;
 	u->br_len = ST_URING_NBUFS * sizeof(struct io_uring_buf);
 	u->br = mmap(NULL, u->br_len, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	u->bufs = mmap(NULL, (size_t)ST_URING_NBUFS * u->buf_size, PROT_READ | PROT_WRITE,
-		       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	               MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	u->mh = calloc(rt->nlis, sizeof(*u->mh));
 	if (u->br == MAP_FAILED)
 		u->br = NULL;
@@ -392,7 +391,7 @@ static int uring_new(st_ingest_t *in, st_uring_t **out)
 	io_uring_buf_ring_init(u->br);
 	for (unsigned i = 0; i < ST_URING_NBUFS; i++)
 		io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * u->buf_size, u->buf_size, i,
-				      io_uring_buf_ring_mask(ST_URING_NBUFS), i);
+		                      io_uring_buf_ring_mask(ST_URING_NBUFS), i);
 	io_uring_buf_ring_advance(u->br, ST_URING_NBUFS);
 	for (unsigned li = 0; li < rt->nlis; li++) {
 		u->mh[li].msg_namelen = sizeof(st_sa_t);
@@ -435,15 +434,15 @@ static int uring_reap(st_ingest_t *in, st_uring_t *u)
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		uint8_t *buf = u->bufs + (size_t)bid * u->buf_size;
 		struct io_uring_recvmsg_out *o =
-			io_uring_recvmsg_validate(buf, cqe->res, &u->mh[li]);
+		        io_uring_recvmsg_validate(buf, cqe->res, &u->mh[li]);
 
 		if (o) {
 			struct msghdr mh = {
-				.msg_name = io_uring_recvmsg_name(o),
-				.msg_namelen = o->namelen,
-				.msg_control = (uint8_t *)io_uring_recvmsg_name(o) +
-					       u->mh[li].msg_namelen,
-				.msg_controllen = o->controllen,
+			        .msg_name = io_uring_recvmsg_name(o),
+			        .msg_namelen = o->namelen,
+			        .msg_control =
+			                (uint8_t *)io_uring_recvmsg_name(o) + u->mh[li].msg_namelen,
+			        .msg_controllen = o->controllen,
 			};
 			void *payload = io_uring_recvmsg_payload(o, &u->mh[li]);
 			size_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->mh[li]);
@@ -455,7 +454,7 @@ static int uring_reap(st_ingest_t *in, st_uring_t *u)
 			got++;
 		}
 		io_uring_buf_ring_add(u->br, buf, u->buf_size, bid,
-				      io_uring_buf_ring_mask(ST_URING_NBUFS), returned++);
+		                      io_uring_buf_ring_mask(ST_URING_NBUFS), returned++);
 	}
 	if (returned)
 		io_uring_buf_ring_advance(u->br, returned);
@@ -478,8 +477,8 @@ static void ingest_run_uring(st_ingest_t *in)
 	for (;;) {
 		int stopping = atomic_load_explicit(&in->rt->stop_ingest, memory_order_acquire);
 		struct __kernel_timespec to = {
-			.tv_sec = 0,
-			.tv_nsec = (stopping ? ST_QUIET_MS / 5 : ST_POLL_MS) * 1000000LL,
+		        .tv_sec = 0,
+		        .tv_nsec = (stopping ? ST_QUIET_MS / 5 : ST_POLL_MS) * 1000000LL,
 		};
 		struct io_uring_cqe *cqe = NULL;
 		int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &to, NULL);
@@ -543,8 +542,7 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->proc_drops = calloc(rt->nlis, sizeof(st_ctr_t));
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
-	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr ||
-	    !in->dirty)
+	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
 		return -ENOMEM;
 	for (unsigned li = 0; li < rt->nlis; li++)
 		in->fds[li] = -1;
@@ -578,7 +576,7 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 		}
 		if (rt->backend == ST_BACKEND_IO_URING) {
 			snprintf(err, errlen, "ingest.backend=io_uring: io_uring is not usable: %s",
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 		if (in->id == 0)
@@ -712,7 +710,7 @@ void st_ingest_sample_drops(st_rt_t *rt)
 	for (unsigned i = 0; i < rt->ningest; i++)
 		for (unsigned li = 0; li < rt->nlis; li++, k++)
 			atomic_store_explicit(&rt->ingest[i].proc_drops[li], drops[k],
-					      memory_order_relaxed);
+			                      memory_order_relaxed);
 }
 
 uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li)

@@ -32,8 +32,8 @@ int st_listener_parse(const char *uri, st_listener_t *lis, char *err, size_t err
 	memset(lis, 0, sizeof(*lis));
 	/* the same rules the listen key was checked with */
 	if (st_config_parse_listen(uri, &ss, &len) < 0) {
-		snprintf(err, errlen,
-			 "listen '%s': expected udp://IPv4:port or udp://[IPv6]:port", uri);
+		snprintf(err, errlen, "listen '%s': expected udp://IPv4:port or udp://[IPv6]:port",
+		         uri);
 		return ST_ERR_CONFIG;
 	}
 	memcpy(&lis->addr, &ss, len);

@@ -88,12 +88,12 @@ void st_log(int level, const char *fmt, ...)
 	if (!log_json) {
 		/* fits: msg, stamp and the level are bounded */
 		n = (size_t)snprintf(line, sizeof(line), "%s stormtrap %s: %s\n", stamp,
-				     level_name(level), msg);
+		                     level_name(level), msg);
 		fwrite(line, 1, n, stderr);
 		return;
 	}
 	n = (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"",
-			     stamp, level_name(level));
+	                     stamp, level_name(level));
 	/* a message full of control bytes is cut rather than overflow */
 	n += json_escape(line + n, sizeof(line) - n - 3, msg, strlen(msg));
 	memcpy(line + n, "\"}\n", 3);
@@ -102,9 +102,9 @@ void st_log(int level, const char *fmt, ...)
 
 /* the sinks' messages (state changes, librdkafka's log); their levels are ours */
 _Static_assert((int)ST_SINK_LOG_ERROR == ST_LOG_ERROR && (int)ST_SINK_LOG_WARN == ST_LOG_WARN &&
-		       (int)ST_SINK_LOG_INFO == ST_LOG_INFO &&
-		       (int)ST_SINK_LOG_DEBUG == ST_LOG_DEBUG,
-	       "sink log levels differ from the collector's");
+                       (int)ST_SINK_LOG_INFO == ST_LOG_INFO &&
+                       (int)ST_SINK_LOG_DEBUG == ST_LOG_DEBUG,
+               "sink log levels differ from the collector's");
 void st_log_sink(st_sink_log_level_t level, const char *msg, void *arg)
 {
 	(void)arg;
@@ -160,7 +160,8 @@ void st_log_counters(const st_rt_t *rt)
 		return;
 	}
 	time_stamp(stamp, sizeof(stamp));
-	fprintf(m, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"counters\",\"counters\":{", stamp);
+	fprintf(m, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"counters\",\"counters\":{",
+	        stamp);
 	for (const char *p = text, *eol; p < text + len; p = eol + 1) {
 		eol = memchr(p, '\n', (size_t)(text + len - p));
 		if (!eol)

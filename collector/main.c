@@ -45,18 +45,22 @@ typedef struct st_cli {
 
 static void usage(FILE *out)
 {
-	fputs("usage: stormtrap [-c FILE] [-l ADDR]... [-o SINK]... [-u USERS] [--community NAME]...\n"
+	fputs("usage: stormtrap [-c FILE] [-l ADDR]... [-o SINK]... [-u USERS] [--community "
+	      "NAME]...\n"
 	      "                 [--set KEY=VALUE]... [-T] [--health URL] [--version] [-h]\n"
 	      "\n"
 	      "  -c FILE            YAML configuration file\n"
-	      "  -l ADDR            listen address, udp://IPv4:port or udp://[IPv6]:port (repeatable)\n"
-	      "  -o SINK            stdout | file:/path/traps.jsonl | kafka://host:9092[,host2]/topic\n"
+	      "  -l ADDR            listen address, udp://IPv4:port or udp://[IPv6]:port "
+	      "(repeatable)\n"
+	      "  -o SINK            stdout | file:/path/traps.jsonl | "
+	      "kafka://host:9092[,host2]/topic\n"
 	      "                     (repeatable)\n"
 	      "  -u FILE            SNMPv3 users, snmptrapd.conf createUser syntax\n"
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
 	      "  -T                 check the configuration, print the effective one, exit 0/1\n"
-	      "  --health URL       GET URL (http://127.0.0.1:9163/healthz), exit 0 on 2xx, else 1\n"
+	      "  --health URL       GET URL (http://127.0.0.1:9163/healthz), exit 0 on 2xx, else "
+	      "1\n"
 	      "  --version          print the version\n"
 	      "  -h, --help         this text\n"
 	      "\n"
@@ -99,7 +103,7 @@ static int config_build(const st_cli_t *cli, st_config_t *cfg, char *err, size_t
 		goto fail;
 	for (size_t i = 0; i < cli->nlists; i++)
 		if ((rc = st_config_list_add(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err,
-					     errlen)) < 0)
+		                             errlen)) < 0)
 			goto fail;
 	if ((rc = st_config_validate(cfg, err, errlen)) < 0)
 		goto fail;
@@ -113,18 +117,18 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 {
 	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN, OPT_HEALTH };
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"output", required_argument, NULL, 'o'},
-		{"users", required_argument, NULL, 'u'},
-		{"community", required_argument, NULL, OPT_COMMUNITY},
-		{"set", required_argument, NULL, OPT_SET},
-		{"check", no_argument, NULL, 'T'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"config-markdown", no_argument, NULL, OPT_MARKDOWN},
-		{"health", required_argument, NULL, OPT_HEALTH},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"listen", required_argument, NULL, 'l'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"users", required_argument, NULL, 'u'},
+	        {"community", required_argument, NULL, OPT_COMMUNITY},
+	        {"set", required_argument, NULL, OPT_SET},
+	        {"check", no_argument, NULL, 'T'},
+	        {"version", no_argument, NULL, OPT_VERSION},
+	        {"config-markdown", no_argument, NULL, OPT_MARKDOWN},
+	        {"health", required_argument, NULL, OPT_HEALTH},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -140,8 +144,9 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 		case 'l':
 		case 'o':
 		case OPT_COMMUNITY:
-			cli->lists[2 * cli->nlists] =
-				c == 'l' ? "listen" : c == 'o' ? "output" : "communities";
+			cli->lists[2 * cli->nlists] = c == 'l'   ? "listen"
+			                              : c == 'o' ? "output"
+			                                         : "communities";
 			cli->lists[2 * cli->nlists + 1] = optarg;
 			cli->nlists++;
 			break;
@@ -205,7 +210,7 @@ static const char *kafka_key_word(int key)
 {
 	return key == ST_CONFIG_KAFKA_KEY_AGENT_ADDR ? "agent_addr"
 	       : key == ST_CONFIG_KAFKA_KEY_NONE     ? "none"
-						     : "src_ip";
+	                                             : "src_ip";
 }
 
 /* the effective configuration, secrets redacted, as one log line */
@@ -243,9 +248,9 @@ static int sinks_open(st_app_t *app, char *err, size_t errlen)
 	int rc;
 
 	snprintf(app->spool_max, sizeof(app->spool_max), "%llu",
-		 (unsigned long long)cfg->output_kafka_spool_max);
+	         (unsigned long long)cfg->output_kafka_spool_max);
 	snprintf(app->queue_timeout, sizeof(app->queue_timeout), "%llu",
-		 (unsigned long long)cfg->output_kafka_queue_timeout_ms);
+	         (unsigned long long)cfg->output_kafka_queue_timeout_ms);
 	*k++ = "topic", *k++ = cfg->output_kafka_topic;
 	*k++ = "key", *k++ = kafka_key_word(cfg->output_kafka_key);
 	*k++ = "headers", *k++ = cfg->output_kafka_headers ? "true" : "false";
@@ -286,9 +291,9 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	rt->ningest = cfg->threads_ingest ? cfg->threads_ingest : ncores();
 	rt->nworkers = cfg->threads_workers ? cfg->threads_workers : ncores();
 	rt->backend = cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_IO_URING ? ST_BACKEND_IO_URING
-		      : cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_RECVMMSG
-			      ? ST_BACKEND_RECVMMSG
-			      : ST_BACKEND_AUTO;
+	              : cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_RECVMMSG
+	                      ? ST_BACKEND_RECVMMSG
+	                      : ST_BACKEND_AUTO;
 	rt->rcvbuf = cfg->ingest_rcvbuf;
 	rt->ring_bytes = cfg->ingest_ring_bytes;
 	rt->batch = cfg->ingest_batch;
@@ -310,16 +315,16 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	if ((rc = load_users(cfg, &users, err, errlen)) < 0)
 		return rc;
 	uconf = (st_usm_conf_t){
-		.engine_id = cfg->snmp_engine_id.v,
-		.engine_id_len = cfg->snmp_engine_id.len,
-		.engine_boots = (int32_t)cfg->snmp_engine_boots,
-		.engine_epoch = cfg->snmp_engine_epoch,
-		.timeliness = cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_STRICT
-				      ? ST_USM_TIMELINESS_STRICT
-			      : cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_OFF
-				      ? ST_USM_TIMELINESS_OFF
-				      : ST_USM_TIMELINESS_LEARN,
-		.max_engines = cfg->usm_max_engines,
+	        .engine_id = cfg->snmp_engine_id.v,
+	        .engine_id_len = cfg->snmp_engine_id.len,
+	        .engine_boots = (int32_t)cfg->snmp_engine_boots,
+	        .engine_epoch = cfg->snmp_engine_epoch,
+	        .timeliness = cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_STRICT
+	                              ? ST_USM_TIMELINESS_STRICT
+	                      : cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_OFF
+	                              ? ST_USM_TIMELINESS_OFF
+	                              : ST_USM_TIMELINESS_LEARN,
+	        .max_engines = cfg->usm_max_engines,
 	};
 	if ((rc = st_usm_new(&uconf, users, &rt->usm, err, errlen)) < 0)
 		return rc;
@@ -335,7 +340,7 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	for (unsigned i = 0; i < rt->ningest * rt->nworkers; i++)
 		if ((rc = st_ring_init(&rt->rings[i], rt->ring_bytes)) < 0) {
 			snprintf(err, errlen, "ingest.ring_bytes: cannot allocate rings: %s",
-				 strerror(-rc));
+			         strerror(-rc));
 			return rc;
 		}
 	return sinks_open(app, err, errlen);
@@ -462,12 +467,13 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < rt->nlis; i++) {
 		char addr[INET6_ADDRSTRLEN];
 		const st_sa_t *a = &rt->lis[i].addr;
-		unsigned port = ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
+		unsigned port =
+		        ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
 
 		inet_ntop(a->sa.sa_family,
-			  a->sa.sa_family == AF_INET ? (const void *)&a->in.sin_addr
-						     : (const void *)&a->in6.sin6_addr,
-			  addr, sizeof(addr));
+		          a->sa.sa_family == AF_INET ? (const void *)&a->in.sin_addr
+		                                     : (const void *)&a->in6.sin6_addr,
+		          addr, sizeof(addr));
 		st_log(ST_LOG_INFO, "listening on udp://%s%s%s:%u (%s, %u ingest, %u workers)",
 		       a->sa.sa_family == AF_INET6 ? "[" : "", addr,
 		       a->sa.sa_family == AF_INET6 ? "]" : "", port,

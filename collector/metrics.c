@@ -20,7 +20,7 @@ static const struct {
 	const char *name, *labels, *help;
 } worker_info[] = {
 #define X(id, name, labels, help) {name, labels, help},
-	ST_WORKER_COUNTERS(X)
+        ST_WORKER_COUNTERS(X)
 #undef X
 };
 
@@ -83,44 +83,44 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 	family(out, "datagrams_received_total", "counter", "Datagrams received, by listener");
 	for (unsigned li = 0; li < rt->nlis; li++)
 		fprintf(out, "stormtrap_datagrams_received_total{listener=\"%s\"} %" PRIu64 "\n",
-			rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_RX));
+		        rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_RX));
 	family(out, "received_bytes_total", "counter", "Bytes received, by listener");
 	for (unsigned li = 0; li < rt->nlis; li++)
 		fprintf(out, "stormtrap_received_bytes_total{listener=\"%s\"} %" PRIu64 "\n",
-			rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_RX_BYTES));
+		        rt->lis[li].uri, ingest_sum(rt, li, ST_CTR_RX_BYTES));
 	family(out, "kernel_drops_total", "counter",
 	       "Datagrams the kernel dropped for a full socket buffer (SO_RXQ_OVFL and "
 	       "/proc/net/udp), by listener");
 	for (unsigned li = 0; li < rt->nlis; li++)
 		fprintf(out, "stormtrap_kernel_drops_total{listener=\"%s\"} %" PRIu64 "\n",
-			rt->lis[li].uri, st_ingest_kernel_drops(rt, li));
+		        rt->lis[li].uri, st_ingest_kernel_drops(rt, li));
 
 	family(out, "io_uring_errors_total", "counter",
 	       "io_uring submissions that failed (the ingest thread retries)");
 	fprintf(out, "stormtrap_io_uring_errors_total %" PRIu64 "\n",
-		ingest_total(rt, ST_CTR_URING_ERRORS));
+	        ingest_total(rt, ST_CTR_URING_ERRORS));
 
 	usm_sum(rt, &usm);
 	family(out, "drops_total", "counter", "Datagrams dropped, by reason");
 	fprintf(out, "stormtrap_drops_total{reason=\"ring_full\"} %" PRIu64 "\n",
-		ingest_total(rt, ST_CTR_RING_FULL));
+	        ingest_total(rt, ST_CTR_RING_FULL));
 	fprintf(out, "stormtrap_drops_total{reason=\"oversized\"} %" PRIu64 "\n",
-		ingest_total(rt, ST_CTR_OVERSIZED));
+	        ingest_total(rt, ST_CTR_OVERSIZED));
 	for (int id = 0; id < ST_WORKER_NCTR; id++)
 		if (strcmp(worker_info[id].name, "drops_total") == 0)
-			fprintf(out, "stormtrap_drops_total{%s} %" PRIu64 "\n", worker_info[id].labels,
-				worker_sum(rt, id));
+			fprintf(out, "stormtrap_drops_total{%s} %" PRIu64 "\n",
+			        worker_info[id].labels, worker_sum(rt, id));
 	fprintf(out,
-		"stormtrap_drops_total{reason=\"usmStatsUnsupportedSecLevels\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usmStatsNotInTimeWindows\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usmStatsUnknownUserNames\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usmStatsUnknownEngineIDs\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usmStatsWrongDigests\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usmStatsDecryptionErrors\"} %" PRIu64 "\n"
-		"stormtrap_drops_total{reason=\"usm_parameters\"} %" PRIu64 "\n",
-		usm.unsupported_sec_levels, usm.not_in_time_windows, usm.unknown_user_names,
-		usm.unknown_engine_ids, usm.wrong_digests, usm.decryption_errors,
-		usm.params_errors);
+	        "stormtrap_drops_total{reason=\"usmStatsUnsupportedSecLevels\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usmStatsNotInTimeWindows\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usmStatsUnknownUserNames\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usmStatsUnknownEngineIDs\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usmStatsWrongDigests\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usmStatsDecryptionErrors\"} %" PRIu64 "\n"
+	        "stormtrap_drops_total{reason=\"usm_parameters\"} %" PRIu64 "\n",
+	        usm.unsupported_sec_levels, usm.not_in_time_windows, usm.unknown_user_names,
+	        usm.unknown_engine_ids, usm.wrong_digests, usm.decryption_errors,
+	        usm.params_errors);
 
 	/* the other worker counters, grouped by family in table order */
 	for (int id = 0; id < ST_WORKER_NCTR; id++) {
@@ -131,7 +131,7 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 		if (worker_info[id].help)
 			family(out, worker_info[id].name, "counter", worker_info[id].help);
 		fprintf(out, "stormtrap_%s%s%s%s %" PRIu64 "\n", worker_info[id].name,
-			*labels ? "{" : "", labels, *labels ? "}" : "", worker_sum(rt, id));
+		        *labels ? "{" : "", labels, *labels ? "}" : "", worker_sum(rt, id));
 	}
 
 	if (rt->usm) {
@@ -156,56 +156,61 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 			const char *u = st_sink_uri(rt->sinks[s]);
 
 			fprintf(out,
-				"stormtrap_sink_lines_total{sink=\"%s\",result=\"accepted\"} %" PRIu64
-				"\n"
-				"stormtrap_sink_lines_total{sink=\"%s\",result=\"written\"} %" PRIu64
-				"\n"
-				"stormtrap_sink_lines_total{sink=\"%s\",result=\"retried\"} %" PRIu64
-				"\n"
-				"stormtrap_sink_lines_total{sink=\"%s\",result=\"dropped\"} %" PRIu64
-				"\n"
-				"stormtrap_sink_lines_total{sink=\"%s\",result=\"evicted\"} %" PRIu64
-				"\n",
-				u, st[s].accepted, u, st[s].written, u, st[s].retried, u,
-				st[s].dropped, u, st[s].evicted);
+			        "stormtrap_sink_lines_total{sink=\"%s\",result=\"accepted\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_lines_total{sink=\"%s\",result=\"written\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_lines_total{sink=\"%s\",result=\"retried\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_lines_total{sink=\"%s\",result=\"dropped\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_lines_total{sink=\"%s\",result=\"evicted\"} "
+			        "%" PRIu64 "\n",
+			        u, st[s].accepted, u, st[s].written, u, st[s].retried, u,
+			        st[s].dropped, u, st[s].evicted);
 		}
 		family(out, "sink_delivery_failures_total", "counter",
-		       "Lines a sink failed to deliver directly, by error (they went to the spool)");
+		       "Lines a sink failed to deliver directly, by error (they went to the "
+		       "spool)");
 		for (unsigned s = 0; s < rt->nsinks; s++) {
 			const char *u = st_sink_uri(rt->sinks[s]);
 
 			fprintf(out,
-				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"timeout\"} "
-				"%" PRIu64 "\n"
-				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"purged\"} "
-				"%" PRIu64 "\n"
-				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"rejected\"} "
-				"%" PRIu64 "\n"
-				"stormtrap_sink_delivery_failures_total{sink=\"%s\",error=\"other\"} "
-				"%" PRIu64 "\n",
-				u, st[s].failed_timeout, u, st[s].failed_purged, u,
-				st[s].failed_rejected, u, st[s].failed_other);
+			        "stormtrap_sink_delivery_failures_total{sink=\"%s\",error="
+			        "\"timeout\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_delivery_failures_total{sink=\"%s\",error="
+			        "\"purged\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_delivery_failures_total{sink=\"%s\",error="
+			        "\"rejected\"} "
+			        "%" PRIu64 "\n"
+			        "stormtrap_sink_delivery_failures_total{sink=\"%s\",error="
+			        "\"other\"} "
+			        "%" PRIu64 "\n",
+			        u, st[s].failed_timeout, u, st[s].failed_purged, u,
+			        st[s].failed_rejected, u, st[s].failed_other);
 		}
 		family(out, "sink_replayed_total", "counter", "Lines replayed from the spool");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_replayed_total{sink=\"%s\"} %" PRIu64 "\n",
-				st_sink_uri(rt->sinks[s]), st[s].replayed);
+			        st_sink_uri(rt->sinks[s]), st[s].replayed);
 		family(out, "sink_errors_total", "counter", "Sink write or delivery errors");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_errors_total{sink=\"%s\"} %" PRIu64 "\n",
-				st_sink_uri(rt->sinks[s]), st[s].errors);
+			        st_sink_uri(rt->sinks[s]), st[s].errors);
 		family(out, "sink_in_flight", "gauge", "Lines queued but not yet delivered");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_in_flight{sink=\"%s\"} %" PRIu64 "\n",
-				st_sink_uri(rt->sinks[s]), st[s].in_flight);
+			        st_sink_uri(rt->sinks[s]), st[s].in_flight);
 		family(out, "sink_spool_lines", "gauge", "Lines in the on-disk spool");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_spool_lines{sink=\"%s\"} %" PRIu64 "\n",
-				st_sink_uri(rt->sinks[s]), st[s].spooled);
+			        st_sink_uri(rt->sinks[s]), st[s].spooled);
 		family(out, "sink_spool_bytes", "gauge", "Bytes in the on-disk spool");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_spool_bytes{sink=\"%s\"} %" PRIu64 "\n",
-				st_sink_uri(rt->sinks[s]), st[s].spool_bytes);
+			        st_sink_uri(rt->sinks[s]), st[s].spool_bytes);
 	}
 	fflush(out);
 }

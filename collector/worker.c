@@ -34,13 +34,13 @@
 
 #include "collector.h"
 
-#define ST_BATCH_MAX 256
-#define ST_ACK_ARENA (1024 * 1024)
-#define ST_ACK_MAX 512
+#define ST_BATCH_MAX   256
+#define ST_ACK_ARENA   (1024 * 1024)
+#define ST_ACK_MAX     512
 #define ST_DEDUP_SLOTS 8192 /* power of two, 4-way buckets */
-#define ST_DEDUP_WAYS 4
-#define ST_DEDUP_SECS 30
-#define ST_IDLE_MS 200
+#define ST_DEDUP_WAYS  4
+#define ST_DEDUP_SECS  30
+#define ST_IDLE_MS     200
 
 /* ---- inform retransmission memory ------------------------------------ */
 
@@ -77,7 +77,7 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t h)
 }
 
 static st_dedup_slot_t *dedup_bucket(st_dedup_t *d, const uint8_t addr[16], uint16_t port,
-				     int version, int32_t request_id)
+                                     int version, int32_t request_id)
 {
 	uint64_t h = hash_bytes(addr, 16, 0xcbf29ce484222325ULL);
 
@@ -87,7 +87,7 @@ static st_dedup_slot_t *dedup_bucket(st_dedup_t *d, const uint8_t addr[16], uint
 }
 
 static int dedup_seen(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
-		      int64_t now)
+                      int64_t now)
 {
 	uint8_t addr[16];
 	uint16_t port;
@@ -103,7 +103,7 @@ static int dedup_seen(st_dedup_t *d, const st_sa_t *src, int version, int32_t re
 }
 
 static void dedup_remember(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
-			   int64_t now)
+                           int64_t now)
 {
 	uint8_t addr[16];
 	uint16_t port;
@@ -114,7 +114,7 @@ static void dedup_remember(st_dedup_t *d, const st_sa_t *src, int version, int32
 	victim = &b[0];
 	for (int i = 0; i < ST_DEDUP_WAYS; i++) {
 		if (!b[i].used || (b[i].request_id == request_id && b[i].port == port &&
-				   b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)) {
+		                   b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)) {
 			victim = &b[i];
 			break;
 		}
@@ -137,7 +137,7 @@ typedef struct st_ack {
 	st_sa_t to;
 	st_sa_t from;
 	uint32_t off, len;
-	int ok;       /* every sink accepted the notification */
+	int ok; /* every sink accepted the notification */
 	int retransmit;
 	int version;
 	int32_t request_id;
@@ -150,8 +150,8 @@ typedef struct st_acks {
 	uint8_t arena[ST_ACK_ARENA];
 } st_acks_t;
 
-static int send_reply(int fd, const st_sa_t *to, const st_sa_t *from, int ifindex,
-		      const void *buf, size_t len)
+static int send_reply(int fd, const st_sa_t *to, const st_sa_t *from, int ifindex, const void *buf,
+                      size_t len)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	union {
@@ -159,10 +159,10 @@ static int send_reply(int fd, const st_sa_t *to, const st_sa_t *from, int ifinde
 		struct cmsghdr align;
 	} cbuf;
 	struct msghdr mh = {
-		.msg_name = (void *)&to->sa,
-		.msg_namelen = to->sa.sa_family == AF_INET ? sizeof(to->in) : sizeof(to->in6),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
+	        .msg_name = (void *)&to->sa,
+	        .msg_namelen = to->sa.sa_family == AF_INET ? sizeof(to->in) : sizeof(to->in6),
+	        .msg_iov = &iov,
+	        .msg_iovlen = 1,
 	};
 	struct cmsghdr *c;
 
@@ -178,9 +178,9 @@ static int send_reply(int fd, const st_sa_t *to, const st_sa_t *from, int ifinde
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	} else if (from->sa.sa_family == AF_INET6 &&
-		   !IN6_IS_ADDR_UNSPECIFIED(&from->in6.sin6_addr)) {
+	           !IN6_IS_ADDR_UNSPECIFIED(&from->in6.sin6_addr)) {
 		struct in6_pktinfo pi = {.ipi6_addr = from->in6.sin6_addr,
-					 .ipi6_ifindex = (unsigned)ifindex};
+		                         .ipi6_ifindex = (unsigned)ifindex};
 
 		mh.msg_control = cbuf.b;
 		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
@@ -321,15 +321,15 @@ static const char *version_name(int version)
 
 static void worker_notify_counter(st_worker_t *wk, int version, int inform)
 {
-	int id = version == ST_SNMP_V1    ? ST_CTR_NOTIF_V1_TRAP
-		 : version == ST_SNMP_V2C ? (inform ? ST_CTR_NOTIF_V2C_INFORM : ST_CTR_NOTIF_V2C_TRAP)
-					  : (inform ? ST_CTR_NOTIF_V3_INFORM : ST_CTR_NOTIF_V3_TRAP);
+	int id = version == ST_SNMP_V1 ? ST_CTR_NOTIF_V1_TRAP
+	         : version == ST_SNMP_V2C
+	                 ? (inform ? ST_CTR_NOTIF_V2C_INFORM : ST_CTR_NOTIF_V2C_TRAP)
+	                 : (inform ? ST_CTR_NOTIF_V3_INFORM : ST_CTR_NOTIF_V3_TRAP);
 
 	st_ctr_add(&wk->ctr[id], 1);
 }
 
-static void worker_reply_now(st_worker_t *wk, const st_rec_t *rec, const uint8_t *buf,
-			     size_t len)
+static void worker_reply_now(st_worker_t *wk, const st_rec_t *rec, const uint8_t *buf, size_t len)
 {
 	if (send_reply(rec->fd, &rec->src, &rec->dst, rec->ifindex, buf, len) < 0)
 		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
@@ -370,7 +370,7 @@ static void worker_bad(st_worker_t *wk, const st_rec_t *rec, const char *reason)
 		inet_ntop(AF_INET6, &rec->src.in6.sin6_addr, addr, sizeof(addr));
 	st_log(ST_LOG_WARN, "bad packet from %s port %u: %s; %u bytes: %s%s", addr,
 	       ntohs(rec->src.sa.sa_family == AF_INET ? rec->src.in.sin_port
-						      : rec->src.in6.sin6_port),
+	                                              : rec->src.in6.sin6_port),
 	       reason, rec->len, hex, n < rec->len ? "..." : "");
 }
 
@@ -396,7 +396,7 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 
 		st_usm_note_source(wk->usm, &rec->src.sa);
 		rc = st_usm_process(wk->usm, rec->data, rec->len, msg, &rec->ts, report,
-				    ST_ACK_ARENA - acks->used, &rlen);
+		                    ST_ACK_ARENA - acks->used, &rlen);
 		if (rlen > 0)
 			worker_reply_now(wk, rec, report, rlen);
 		if (rc < 0) {
@@ -447,17 +447,17 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 			inform = 0; /* still emitted; the sender will retry */
 		} else {
 			retransmit = dedup_seen(wk->dedup, &rec->src, msg->version,
-						msg->pdu.request_id, rec->ts.tv_sec);
+			                        msg->pdu.request_id, rec->ts.tv_sec);
 			*ack = (st_ack_t){
-				.fd = rec->fd,
-				.ifindex = rec->ifindex,
-				.to = rec->src,
-				.from = rec->dst,
-				.off = (uint32_t)acks->used,
-				.len = (uint32_t)len,
-				.retransmit = retransmit,
-				.version = msg->version,
-				.request_id = msg->pdu.request_id,
+			        .fd = rec->fd,
+			        .ifindex = rec->ifindex,
+			        .to = rec->src,
+			        .from = rec->dst,
+			        .off = (uint32_t)acks->used,
+			        .len = (uint32_t)len,
+			        .retransmit = retransmit,
+			        .version = msg->version,
+			        .request_id = msg->pdu.request_id,
 			};
 			acks->used += (size_t)len;
 			acks->n++;
@@ -487,16 +487,16 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 		return;
 	}
 	srec = (st_sink_rec_t){
-		.line = wk->json,
-		.len = (size_t)len,
-		.src_ip = wk->json + info.src_ip.off,
-		.src_ip_len = info.src_ip.len,
-		.agent_addr = wk->json + info.agent_addr.off,
-		.agent_addr_len = info.agent_addr.len,
-		.trap_oid = wk->json + info.trap_oid.off,
-		.trap_oid_len = info.trap_oid.len,
-		.version = version_name(msg->version),
-		.pdu = inform ? "inform" : "trap",
+	        .line = wk->json,
+	        .len = (size_t)len,
+	        .src_ip = wk->json + info.src_ip.off,
+	        .src_ip_len = info.src_ip.len,
+	        .agent_addr = wk->json + info.agent_addr.off,
+	        .agent_addr_len = info.agent_addr.len,
+	        .trap_oid = wk->json + info.trap_oid.off,
+	        .trap_oid_len = info.trap_oid.len,
+	        .version = version_name(msg->version),
+	        .pdu = inform ? "inform" : "trap",
 	};
 	for (unsigned s = 0; s < rt->nsinks; s++) {
 		st_sink_result_t r = st_sink_write(rt->sinks[s], wk->id, &srec);
@@ -534,14 +534,14 @@ static void worker_end_batch(st_worker_t *wk)
 			st_ctr_add(&wk->ctr[ST_CTR_INFORM_NOT_ACKED], 1);
 			continue;
 		}
-		if (send_reply(ack->fd, &ack->to, &ack->from, ack->ifindex,
-			       acks->arena + ack->off, ack->len) < 0) {
+		if (send_reply(ack->fd, &ack->to, &ack->from, ack->ifindex, acks->arena + ack->off,
+		               ack->len) < 0) {
 			st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
 			continue;
 		}
 		st_ctr_add(&wk->ctr[ST_CTR_INFORM_ACKED], 1);
 		dedup_remember(wk->dedup, &ack->to, ack->version, ack->request_id,
-			       (int64_t)time(NULL));
+		               (int64_t)time(NULL));
 	}
 	acks->n = 0;
 	acks->used = 0;

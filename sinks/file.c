@@ -78,7 +78,7 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 static int file_write_locked(st_file_sink_t *fs, const char *a, size_t alen, const char *b,
-			     size_t blen)
+                             size_t blen)
 {
 	int rc;
 
@@ -217,28 +217,28 @@ static void file_free(st_sink_t *sink)
 }
 
 static const struct st_sink_ops file_ops = {
-	.kind = "file",
-	.write = file_write,
-	.flush = file_flush,
-	.reopen = file_reopen,
-	.ready = file_ready,
-	.close = file_close,
-	.stats = file_stats,
-	.free = file_free,
+        .kind = "file",
+        .write = file_write,
+        .flush = file_flush,
+        .reopen = file_reopen,
+        .ready = file_ready,
+        .close = file_close,
+        .stats = file_stats,
+        .free = file_free,
 };
 
 static const struct st_sink_ops stdout_ops = {
-	.kind = "stdout",
-	.write = file_write,
-	.flush = file_flush,
-	.ready = file_ready,
-	.close = file_close,
-	.stats = file_stats,
-	.free = file_free,
+        .kind = "stdout",
+        .write = file_write,
+        .flush = file_flush,
+        .ready = file_ready,
+        .close = file_close,
+        .stats = file_stats,
+        .free = file_free,
 };
 
-int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf,
-		     st_sink_t *sink, char *err, size_t errlen)
+int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf, st_sink_t *sink,
+                     char *err, size_t errlen)
 {
 	st_file_sink_t *fs = calloc(1, sizeof(*fs));
 	int rc = -ENOMEM;

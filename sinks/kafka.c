@@ -595,9 +595,10 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 			         " ms (output.kafka.queue_timeout)",
 			         now - ks->last_progress);
 		else if (ks->state == ST_KAFKA_DIRECT && st_spool_engaged(ks->spool))
-			snprintf(why, sizeof(why), "librdkafka refused a message: %s", /* a worker */
-			         rd_kafka_err2str(atomic_load_explicit(&ks->refused,
-			                                               memory_order_relaxed)));
+			snprintf(why, sizeof(why),
+			         "librdkafka refused a message: %s", /* a worker */
+			         rd_kafka_err2str(
+			                 atomic_load_explicit(&ks->refused, memory_order_relaxed)));
 		if (why[0])
 			enter_spool(ks, now, why);
 	}

@@ -12,7 +12,7 @@
 #include "sink_impl.h"
 
 int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	st_sink_t *sink;
 	int rc;
@@ -42,9 +42,9 @@ int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, ch
 		rc = st_sink_kafka_new(uri, conf, sink, err, errlen);
 	else {
 		snprintf(err, errlen,
-			 "output '%s': unknown sink (expected stdout, file:/path or "
-			 "kafka://host:port/topic)",
-			 uri);
+		         "output '%s': unknown sink (expected stdout, file:/path or "
+		         "kafka://host:port/topic)",
+		         uri);
 		rc = -EINVAL;
 	}
 	if (rc < 0) {

@@ -36,7 +36,7 @@ struct st_sink {
 
 /* "output '<uri>': " + the message, to the sink's log function */
 void st_sink_log(const st_sink_t *sink, st_sink_log_level_t level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /*
  * A counter with one writer (the thread that owns it) and any number of
@@ -48,7 +48,7 @@ typedef _Atomic uint64_t st_sink_ctr_t;
 static inline void st_sink_ctr_add(st_sink_ctr_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 static inline uint64_t st_sink_ctr_get(const st_sink_ctr_t *c)
@@ -57,9 +57,9 @@ static inline uint64_t st_sink_ctr_get(const st_sink_ctr_t *c)
 }
 
 /* constructors of each kind; uri is the full output URI */
-int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf,
-		     st_sink_t *sink, char *err, size_t errlen);
+int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf, st_sink_t *sink,
+                     char *err, size_t errlen);
 int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
-		      size_t errlen);
+                      size_t errlen);
 
 #endif /* ST_SINK_IMPL_H */

@@ -49,16 +49,16 @@ typedef struct st_sink_rec {
 
 /** Counters of one sink, summed over workers. */
 typedef struct st_sink_stats {
-	uint64_t accepted;   /* lines taken (written or queued) */
-	uint64_t written;    /* lines written / delivered */
-	uint64_t retried;    /* st_sink_write() answered RETRY */
-	uint64_t dropped;    /* lines lost, all reasons */
-	uint64_t errors;     /* write errors (I/O, delivery failures) */
-	uint64_t in_flight;  /* queued but not delivered (Kafka) */
-	uint64_t spooled;    /* lines in the on-disk spool (Kafka) */
+	uint64_t accepted;  /* lines taken (written or queued) */
+	uint64_t written;   /* lines written / delivered */
+	uint64_t retried;   /* st_sink_write() answered RETRY */
+	uint64_t dropped;   /* lines lost, all reasons */
+	uint64_t errors;    /* write errors (I/O, delivery failures) */
+	uint64_t in_flight; /* queued but not delivered (Kafka) */
+	uint64_t spooled;   /* lines in the on-disk spool (Kafka) */
 	uint64_t spool_bytes;
-	uint64_t evicted;    /* spooled lines evicted for space (Kafka) */
-	uint64_t replayed;   /* spooled lines produced again (Kafka) */
+	uint64_t evicted;  /* spooled lines evicted for space (Kafka) */
+	uint64_t replayed; /* spooled lines produced again (Kafka) */
 	/* Kafka delivery failures by reason, after librdkafka's own retries
 	 * (their sum is part of errors): */
 	uint64_t failed_timeout;  /* timed out (message.timeout.ms): spooled */
@@ -87,10 +87,10 @@ typedef void (*st_sink_log_fn)(st_sink_log_level_t level, const char *msg, void 
  * name/value pairs from output.kafka.* (without that prefix). */
 typedef struct st_sink_conf {
 	unsigned nworkers;
-	size_t batch_bytes;             /* per-worker batch buffer */
-	const char *const *kafka;       /* "topic","traps", "key","src_ip", ... NULL */
-	const char *const *rdkafka;     /* librdkafka properties: name, value, ..., NULL */
-	st_sink_log_fn log;             /* NULL: one line on stderr */
+	size_t batch_bytes;         /* per-worker batch buffer */
+	const char *const *kafka;   /* "topic","traps", "key","src_ip", ... NULL */
+	const char *const *rdkafka; /* librdkafka properties: name, value, ..., NULL */
+	st_sink_log_fn log;         /* NULL: one line on stderr */
 	void *log_arg;
 } st_sink_conf_t;
 
@@ -102,7 +102,7 @@ typedef struct st_sink st_sink_t;
  * @return 0 and *out, or a negative error with err naming what is wrong.
  */
 int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /** @brief Start background machinery (Kafka poller, spool replay). */
 int st_sink_start(st_sink_t *sink, char *err, size_t errlen);

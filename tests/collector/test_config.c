@@ -1333,10 +1333,12 @@ Test(config, collector_name_must_fit_json_lines)
 	cr_assert_eq(st_config_init(&cfg), 0);
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	cr_assert_eq(st_config_set(&cfg, "collector.name", name, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st_config_set(&cfg, "collector.name", name, NULL, err, sizeof(err)), 0, "%s",
+	             err);
 	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
 	cr_assert(strstr(err, "collector.name"), "%s", err);
-	cr_assert_eq(st_config_set(&cfg, "collector.name", "bad\x01name", NULL, err, sizeof(err)), 0);
+	cr_assert_eq(st_config_set(&cfg, "collector.name", "bad\x01name", NULL, err, sizeof(err)),
+	             0);
 	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
 	cr_assert_eq(st_config_set(&cfg, "collector.name", "st-1", NULL, err, sizeof(err)), 0);
 	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);

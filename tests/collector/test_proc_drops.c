@@ -12,17 +12,17 @@
 
 /* as /proc/net/udp and /proc/net/udp6 print them (kernel 6.x) */
 static const char udp4[] =
-	"   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
-	"timeout inode ref pointer drops            \n"
-	" 4182: 0100007F:4AE2 00000000:0000 07 00000000:00000000 00:00000000 00000000     0    "
-	"    0 267931 2 0000000050437e29 0        \n"
-	" 4183: 0100007F:4AE3 00000000:0000 07 00000000:04000000 00:00000000 00000000     0    "
-	"    0 267929 2 0000000096ed5864 101487   \n";
+        "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+        "timeout inode ref pointer drops            \n"
+        " 4182: 0100007F:4AE2 00000000:0000 07 00000000:00000000 00:00000000 00000000     0    "
+        "    0 267931 2 0000000050437e29 0        \n"
+        " 4183: 0100007F:4AE3 00000000:0000 07 00000000:04000000 00:00000000 00000000     0    "
+        "    0 267929 2 0000000096ed5864 101487   \n";
 static const char udp6[] =
-	"  sl  local_address                         remote_address                        st "
-	"tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
-	"  503: 00000000000000000000000001000000:0A2A 00000000000000000000000000000000:0000 07 "
-	"00000000:00000000 00:00000000 00000000     0        0 31337 2 00000000a1b2c3d4 42\n";
+        "  sl  local_address                         remote_address                        st "
+        "tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+        "  503: 00000000000000000000000001000000:0A2A 00000000000000000000000000000000:0000 07 "
+        "00000000:00000000 00:00000000 00000000     0        0 31337 2 00000000a1b2c3d4 42\n";
 
 static size_t parse(const char *text, const unsigned long *inodes, size_t n, uint64_t *drops)
 {

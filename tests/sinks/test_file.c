@@ -61,7 +61,7 @@ static void *writer(void *arg)
 		int pad = (i * 31) % 500;
 
 		snprintf(line, sizeof(line), "{\"w\":%u,\"i\":%d,\"pad\":\"%0*d\"}\n", job->worker,
-			 i, pad, 0);
+		         i, pad, 0);
 		cr_assert_eq(put(job->sink, job->worker, line), ST_SINK_ACCEPTED);
 		if (i % 50 == 49)
 			cr_assert_eq(st_sink_flush(job->sink, job->worker), ST_SINK_ACCEPTED);
@@ -105,12 +105,12 @@ Test(file, workers_never_interleave_lines, .init = setup, .fini = teardown, .tim
 		int i, pad;
 
 		cr_assert_eq(sscanf(line, "{\"w\":%u,\"i\":%d,\"pad\":\"%d\"}", &w, &i, &pad), 3,
-			     "garbled line %ld: %s", n, line);
+		             "garbled line %ld: %s", n, line);
 		cr_assert_lt(w, 4u);
 		cr_assert_eq(i, next[w], "worker %u out of order", w);
 		cr_assert_eq(strlen(line), strlen("{\"w\":0,\"i\":,\"pad\":\"\"}\n") +
-						   (size_t)snprintf(NULL, 0, "%d", i) +
-						   (size_t)((i * 31) % 500 ? (i * 31) % 500 : 1));
+		                                   (size_t)snprintf(NULL, 0, "%d", i) +
+		                                   (size_t)((i * 31) % 500 ? (i * 31) % 500 : 1));
 		next[w]++;
 		n++;
 	}
@@ -195,6 +195,6 @@ Test(file, bad_uris_name_themselves)
 	cr_assert_lt(st_sink_new("nosuch://x", &conf, &sink, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "nosuch://x"), "%s", err);
 	cr_assert_lt(st_sink_new("file:/nonexistent-dir/x.jsonl", &conf, &sink, err, sizeof(err)),
-		     0);
+	             0);
 	cr_assert(strstr(err, "/nonexistent-dir/x.jsonl"), "%s", err);
 }
