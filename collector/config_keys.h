@@ -24,7 +24,7 @@
  *        field is an int holding ST_CONFIG_<ENUMNAME>_<WORD>.
  *   HEX (field, "key", "default hex", min octets, max octets, "doc")
  *
- * check names a static validator in config.c (or NULL) run on a string
+ * check names a validator in config_addr.c (or NULL) run on a string
  * or on each list item when a source sets it, so a bad address is an
  * error naming the key and the file line, not a bind failure later.
  *
