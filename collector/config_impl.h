@@ -109,8 +109,8 @@ void st_config_fmt_expect(const st_config_key_t *key, char *buf, size_t len);
 int st_config_digits(const char **p, uint64_t *v);
 /* parse text as a value of key into val (which the caller frees):
  * 0, ST_ERR_CONFIG with why filled, or -ENOMEM */
-int st_config_parse(const st_config_key_t *key, const char *text, st_config_value_t *val,
-                    char *why, size_t whylen);
+int st_config_parse(const st_config_key_t *key, const char *text, st_config_value_t *val, char *why,
+                    size_t whylen);
 /* store a parsed value (taking what it owns) and note its source */
 void st_config_store(st_config_t *cfg, const st_config_key_t *key, st_config_value_t *val,
                      int origin);

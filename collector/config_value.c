@@ -331,6 +331,18 @@ static int st_config_unit(const char *p, uint64_t *v, const char *const *names,
 	return -EINVAL;
 }
 
+/* Why a number was refused, beyond "not of the expected form". */
+#define ST_CONFIG_E_NO_UNIT (-1000) /* a duration without a unit */
+#define ST_CONFIG_E_DECIMAL (-1001) /* a size with a decimal unit (MB) */
+
+/* "KB", "MB", "GB", "TB" (any case): decimal units, which sizes are not */
+static int st_config_decimal_unit(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return strlen(p) == 2 && strchr("kKmMgGtT", p[0]) && (p[1] == 'b' || p[1] == 'B');
+}
+
 static int st_config_parse_number(const st_config_key_t *key, const char *s, int64_t *out)
 {
 	static const char *const size_units[] = {"",  "b",   "k", "kib", "m", "mib",
@@ -345,8 +357,9 @@ static int st_config_parse_number(const st_config_key_t *key, const char *s, int
 	                                      ST_CONFIG_GIB,
 	                                      ST_CONFIG_TIB,
 	                                      ST_CONFIG_TIB};
-	static const char *const dur_units[] = {"", "ms", "s", "m", "h", NULL};
-	static const uint64_t dur_mults[] = {1, 1, 1000, 60000, 3600000};
+	/* no bare number: "10" meant 10 ms to the code and 10 s to people */
+	static const char *const dur_units[] = {"ms", "s", "m", "h", NULL};
+	static const uint64_t dur_mults[] = {1, 1000, 60000, 3600000};
 	int neg = 0;
 	uint64_t v;
 
@@ -358,9 +371,11 @@ static int st_config_parse_number(const st_config_key_t *key, const char *s, int
 		return -EINVAL;
 	if (key->type == ST_CONFIG_T_SIZE) {
 		if (st_config_unit(s, &v, size_units, size_mults) < 0)
-			return -EINVAL;
+			return st_config_decimal_unit(s) ? ST_CONFIG_E_DECIMAL : -EINVAL;
 	} else if (key->type == ST_CONFIG_T_DURATION) {
-		if (st_config_unit(s, &v, dur_units, dur_mults) < 0)
+		if (!*s && v != 0)
+			return ST_CONFIG_E_NO_UNIT;
+		if (*s && st_config_unit(s, &v, dur_units, dur_mults) < 0)
 			return -EINVAL;
 	} else if (*s) {
 		return -EINVAL;
@@ -454,13 +469,28 @@ static int st_config_check(const st_config_key_t *key, const st_config_value_t *
 	return 0;
 }
 
+/* the bytes in one binary unit named by its letter, for messages */
+static const char *st_config_unit_bytes(char letter)
+{
+	switch (tolower((unsigned char)letter)) {
+	case 'k':
+		return "1024";
+	case 'm':
+		return "1048576";
+	case 'g':
+		return "1073741824";
+	default:
+		return "1099511627776";
+	}
+}
+
 /*
  * Parse text as a value of key into val (which the caller frees).
  * Scalars are trimmed of surrounding blanks; strings are kept verbatim.
  * @return 0, ST_ERR_CONFIG with why filled, or -ENOMEM.
  */
-int st_config_parse(const st_config_key_t *key, const char *text, st_config_value_t *val,
-                           char *why, size_t whylen)
+int st_config_parse(const st_config_key_t *key, const char *text, st_config_value_t *val, char *why,
+                    size_t whylen)
 {
 	char buf[128], expect[256], got[96];
 	const char *s, *e;
@@ -507,6 +537,22 @@ int st_config_parse(const st_config_key_t *key, const char *text, st_config_valu
 	}
 	if (rc == 0)
 		return 0;
+	if (rc == ST_CONFIG_E_NO_UNIT) {
+		snprintf(why, whylen, "'%s' needs a unit: ms, s, m, h (e.g. %ss)", buf, buf);
+		return ST_ERR_CONFIG;
+	}
+	if (rc == ST_CONFIG_E_DECIMAL) {
+		/* buf is digits, blanks, then the two-letter unit */
+		int n = (int)strspn(buf, "0123456789");
+
+		snprintf(why, whylen,
+		         "'%s': sizes are binary: write %.*s%ciB (1 %ciB = %s bytes), or the "
+		         "number of bytes",
+		         buf, n, buf, toupper((unsigned char)buf[strlen(buf) - 2]),
+		         toupper((unsigned char)buf[strlen(buf) - 2]),
+		         st_config_unit_bytes(buf[strlen(buf) - 2]));
+		return ST_ERR_CONFIG;
+	}
 	st_config_fmt_expect(key, expect, sizeof(expect));
 	st_config_got(got, sizeof(got), (key->flags & ST_CONFIG_F_SECRET) ? "<redacted>" : text);
 	snprintf(why, whylen, "expected %s, %s", expect, got);
@@ -515,7 +561,7 @@ int st_config_parse(const st_config_key_t *key, const char *text, st_config_valu
 
 /* Store a parsed value (taking what it owns) and note its source. */
 void st_config_store(st_config_t *cfg, const st_config_key_t *key, st_config_value_t *val,
-                            int origin)
+                     int origin)
 {
 	void *f = st_config_field(cfg, key);
 

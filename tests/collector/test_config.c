@@ -344,7 +344,7 @@ Test(config, size_rejects_bad_units_and_bounds)
 	const char *expect = "--set: ingest.rcvbuf: expected a size 64KiB..2GiB (bytes, or with "
 	                     "k/KiB, M/MiB, G/GiB, T/TiB), got ";
 	static const char *const bad[] = {
-	        "32KB",    "1.5M", "63KiB", "65535",        "3G",
+	        "32KiB ",  "1.5M", "63KiB", "65535",        "3G",
 	        "2049MiB", "M",    "-1M",   "17179869184T", "99999999999999999999"};
 	st_config_t cfg;
 
@@ -364,8 +364,8 @@ Test(config, duration_suffixes)
 	static const struct {
 		const char *text;
 		uint64_t ms;
-	} cases[] = {{"500ms", 500}, {"10s", 10000}, {"2m", 120000}, {"1h", 3600000},
-	             {"250", 250},   {"0", 0},       {"3 S", 3000}};
+	} cases[] = {{"500ms", 500},  {"10s", 10000}, {"2m", 120000},
+	             {"1h", 3600000}, {"0", 0},       {"3 S", 3000}};
 	st_config_t cfg;
 
 	cr_assert_eq(st_config_init(&cfg), 0);
@@ -383,6 +383,70 @@ Test(config, duration_suffixes)
 	expect_set_error("output.kafka.queue_timeout", "99ms",
 	                 "--set: output.kafka.queue_timeout: expected a duration 100ms..24h (e.g. "
 	                 "500ms, 10s, 2m, 1h), got '99ms'");
+}
+
+/* The keys of one type, from the reference table ("| `key`<br>`VAR` | size |"),
+ * so a key added later is covered without editing this test. */
+static size_t keys_of_type(const char *type, char names[][64], size_t max)
+{
+	char *md = markdown_str(), *p = md;
+	char needle[64];
+	size_t n = 0;
+
+	snprintf(needle, sizeof(needle), "` | %s | ", type);
+	while ((p = strstr(p, "\n| `")) != NULL && n < max) {
+		char *name = p + 4, *end = strchr(name, '`'), *eol = strchr(name, '\n');
+
+		p = name;
+		if (!end || !eol || end - name >= 64)
+			continue;
+		*eol = '\0';
+		if (strstr(name, needle)) {
+			memcpy(names[n], name, (size_t)(end - name));
+			names[n++][end - name] = '\0';
+		}
+		*eol = '\n';
+	}
+	free(md);
+	return n;
+}
+
+Test(config, every_duration_refuses_a_bare_number)
+{
+	char names[16][64], msg[256];
+	size_t n = keys_of_type("duration", names, 16);
+
+	cr_assert_geq(n, 2, "shutdown.timeout and output.kafka.queue_timeout at least");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "--set: %s: '200' needs a unit: ms, s, m, h (e.g. 200s)",
+		         names[i]);
+		expect_set_error(names[i], "200", msg);
+	}
+	/* the message quotes the value as trimmed */
+	expect_set_error("shutdown.timeout", " 10 ",
+	                 "--set: shutdown.timeout: '10' needs a unit: ms, s, m, h (e.g. 10s)");
+}
+
+Test(config, every_size_refuses_decimal_units_with_the_binary_one)
+{
+	static const struct {
+		const char *text, *write;
+	} cases[] = {{"32MB", "32MiB (1 MiB = 1048576 bytes)"},
+	             {"512kb", "512KiB (1 KiB = 1024 bytes)"},
+	             {"1 GB", "1GiB (1 GiB = 1073741824 bytes)"},
+	             {"1TB", "1TiB (1 TiB = 1099511627776 bytes)"}};
+	char names[16][64], msg[256];
+	size_t n = keys_of_type("size", names, 16);
+
+	cr_assert_geq(n, 4, "rcvbuf, ring_bytes, batch_bytes, spool_max at least");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < sizeof(cases) / sizeof(cases[0]); j++) {
+			snprintf(msg, sizeof(msg),
+			         "--set: %s: '%s': sizes are binary: write %s, or the number of "
+			         "bytes",
+			         names[i], cases[j].text, cases[j].write);
+			expect_set_error(names[i], cases[j].text, msg);
+		}
 }
 
 Test(config, enum_words)
@@ -1062,7 +1126,7 @@ Test(config, dump_shows_values_and_sources)
 	cr_assert_eq(st_config_init(&cfg), 0);
 	cr_assert_eq(load_yaml_text(&cfg, "ingest.rcvbuf: 1048576\n", err, sizeof(err), NULL), 0);
 	cr_assert_eq(st_config_load_env(&cfg, envp, err, sizeof(err)), 0);
-	set_ok(&cfg, "shutdown.timeout", "90000");
+	set_ok(&cfg, "shutdown.timeout", "90000ms");
 	set_ok(&cfg, "collector.name", "say \"hi\"\n");
 	dump = dump_str(&cfg);
 	cr_assert(strstr(dump, "\ningest.rcvbuf: 1MiB  # file\n"), "%s", dump);
@@ -1088,7 +1152,7 @@ Test(config, dump_loads_back_to_the_same_configuration)
 	cr_assert_eq(st_config_init(&cfg), 0);
 	cr_assert_eq(st_config_load_env(&cfg, envp, err, sizeof(err)), 0, "%s", err);
 	set_ok(&cfg, "ingest.rcvbuf", "100000");
-	set_ok(&cfg, "output.kafka.queue_timeout", "1500");
+	set_ok(&cfg, "output.kafka.queue_timeout", "1500ms");
 	set_ok(&cfg, "snmp.engine_id", "0x80001f8880aabbccdd");
 	set_ok(&cfg, "collector.name", "tab\there");
 	set_ok(&cfg, "output.kafka.rdkafka.linger.ms", "5");
