@@ -28,6 +28,7 @@
 
 #include "ring.h"
 #include "st_codec.h"
+#include "st_config.h"
 #include "st_sinks.h"
 #include "st_usm.h"
 
@@ -113,7 +114,8 @@ typedef struct st_rec {
 
 /* ---- threads -------------------------------------------------------- */
 
-enum { ST_BACKEND_AUTO = 0, ST_BACKEND_IO_URING = 1, ST_BACKEND_RECVMMSG = 2 };
+/* ingest backends: ST_BACKEND_AUTO, _IO_URING, _RECVMMSG, declared by the
+ * ingest.backend key (st_config.h) */
 
 typedef struct st_rt st_rt_t;
 
@@ -221,11 +223,11 @@ void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth);
 void st_metrics_write(const st_rt_t *rt, FILE *out);
 
 /* log.c */
-enum { ST_LOG_ERROR = 0, ST_LOG_WARN = 1, ST_LOG_INFO = 2, ST_LOG_DEBUG = 3 };
-void st_log_setup(int level, int json);
-void st_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* levels: st_log_level_t (st_sinks.h), one enum for the collector and sinks */
+void st_log_setup(st_log_level_t level, int json);
+void st_log(st_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* an st_sink_log_fn: the sinks' messages through st_log() */
-void st_log_sink(st_sink_log_level_t level, const char *msg, void *arg);
+void st_log_sink(st_log_level_t level, const char *msg, void *arg);
 /* the counters (st_metrics_write) on stderr in one write: Prometheus text,
  * or with log.format json one object whose "counters" map sample to value */
 void st_log_counters(const st_rt_t *rt);

@@ -38,9 +38,12 @@
 /* The table, expanded                                                */
 /* ------------------------------------------------------------------ */
 
-#define ST_CONFIG_WORD_(E, W, S) S,
+#define ST_CONFIG_WORD_(E, C, S)  S,
+#define ST_CONFIG_VALUE_(E, C, S) C,
 #define ST_CONFIG_WORDS_(E)                                                                        \
-	static const char *const st_config_words_##E[] = {ST_CONFIG_ENUM_##E(ST_CONFIG_WORD_) NULL};
+	static const char *const st_config_words_##E[] = {ST_CONFIG_ENUM_##E(ST_CONFIG_WORD_)      \
+	                                                          NULL};                           \
+	static const int st_config_values_##E[] = {ST_CONFIG_ENUM_##E(ST_CONFIG_VALUE_)};
 ST_CONFIG_ENUMS(ST_CONFIG_WORDS_)
 
 #define ST_CONFIG_KEY_STR_(F, N, D, C, FL, DOC)                                                    \
@@ -78,8 +81,9 @@ ST_CONFIG_ENUMS(ST_CONFIG_WORDS_)
 	{.name = N,                                                                                \
 	 .type = ST_CONFIG_T_ENUM,                                                                 \
 	 .off = offsetof(st_config_t, F),                                                          \
-	 .def_num = ST_CONFIG_##E##_##D,                                                           \
+	 .def_num = D,                                                                             \
 	 .words = st_config_words_##E,                                                             \
+	 .values = st_config_values_##E,                                                           \
 	 .doc = DOC},
 #define ST_CONFIG_KEY_HEX_(F, N, D, LO, HI, DOC)                                                   \
 	{.name = N,                                                                                \
@@ -125,7 +129,7 @@ int st_config_is_rdkafka(const char *name)
 int st_config_is_num(st_config_type_t t)
 {
 	return t == ST_CONFIG_T_UINT || t == ST_CONFIG_T_INT || t == ST_CONFIG_T_SIZE ||
-	       t == ST_CONFIG_T_DURATION;
+	       t == ST_CONFIG_T_DURATION || t == ST_CONFIG_T_MODE;
 }
 
 /* The upper bound of a number key; "now" is taken when asked. */
@@ -586,6 +590,13 @@ int st_config_validate(const st_config_t *cfg, char *err, size_t errlen)
 	if (kafka && !cfg->output_kafka_spool_dir[0]) {
 		st_config_errf(err, errlen,
 		               "output.kafka.spool_dir: must not be empty with a kafka:// output");
+		return ST_ERR_CONFIG;
+	}
+	if (!(cfg->output_file_mode & 0200)) {
+		st_config_errf(err, errlen,
+		               "output.file.mode: %04o does not let stormtrap write the file it "
+		               "creates (it reopens it on SIGHUP): include 0200",
+		               (unsigned)cfg->output_file_mode);
 		return ST_ERR_CONFIG;
 	}
 	if (cfg->snmp_engine_epoch > (int64_t)time(NULL)) {

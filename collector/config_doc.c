@@ -66,6 +66,10 @@ void st_config_dump(const st_config_t *cfg, FILE *out)
 			case ST_CONFIG_T_INT:
 				fprintf(out, "%lld", (long long)*(const int64_t *)f);
 				break;
+			case ST_CONFIG_T_MODE:
+				st_config_fmt_num(key, *(const uint32_t *)f, buf, sizeof(buf));
+				fputs(buf, out);
+				break;
 			case ST_CONFIG_T_SIZE:
 			case ST_CONFIG_T_DURATION:
 				st_config_fmt_num(key, (int64_t) * (const uint64_t *)f, buf,
@@ -73,7 +77,7 @@ void st_config_dump(const st_config_t *cfg, FILE *out)
 				fputs(buf, out);
 				break;
 			case ST_CONFIG_T_ENUM:
-				fputs(key->words[*(const int *)f], out);
+				fputs(st_config_enum_word(key, *(const int *)f), out);
 				break;
 			case ST_CONFIG_T_HEX: {
 				const st_config_hex_t *hex = f;
@@ -122,6 +126,8 @@ static const char *st_config_type_name(st_config_type_t t)
 		return "size";
 	case ST_CONFIG_T_DURATION:
 		return "duration";
+	case ST_CONFIG_T_MODE:
+		return "mode";
 	case ST_CONFIG_T_ENUM:
 		return "enum";
 	case ST_CONFIG_T_HEX:
@@ -150,7 +156,7 @@ static void st_config_md_default(FILE *out, const st_config_key_t *key)
 		fputs(key->def_num ? "`true`" : "`false`", out);
 		break;
 	case ST_CONFIG_T_ENUM:
-		fprintf(out, "`%s`", key->words[key->def_num]);
+		fprintf(out, "`%s`", st_config_enum_word(key, (int)key->def_num));
 		break;
 	case ST_CONFIG_T_HEX:
 		fprintf(out, "`%s`", key->def_str);
@@ -218,6 +224,7 @@ static const char st_config_md_head[] =
         "`G`/`GiB`, `T`/`TiB` (`64k`, `32MiB`) |\n"
         "| duration | a whole number with `ms`, `s`, `m` or `h` (`500ms`, `10s`, `2m`); "
         "a bare number is refused, except `0` |\n"
+        "| mode | file permission bits in octal, 3 or 4 digits (`0640`, `600`) |\n"
         "| enum | one of the listed words |\n"
         "| hex | hex digits, optionally prefixed `0x`, two per octet |\n"
         "| string | text as given |\n"

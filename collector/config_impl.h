@@ -32,6 +32,7 @@ typedef enum st_config_type {
 	ST_CONFIG_T_INT,
 	ST_CONFIG_T_SIZE,
 	ST_CONFIG_T_DURATION,
+	ST_CONFIG_T_MODE,
 	ST_CONFIG_T_ENUM,
 	ST_CONFIG_T_HEX,
 } st_config_type_t;
@@ -48,7 +49,8 @@ typedef struct st_config_key {
 	const char *def_str;      /* STRING, LIST (comma-separated), HEX */
 	int64_t def_num;          /* BOOL, numbers, ENUM */
 	int64_t lo, hi;           /* numbers: bounds; HEX: octets */
-	const char *const *words; /* ENUM */
+	const char *const *words; /* ENUM: the words, then NULL */
+	const int *values;        /* ENUM: the constant of each word */
 	st_config_check_fn check; /* validator of strings and list items, or NULL */
 	unsigned flags;           /* ST_CONFIG_F_* */
 	const char *doc;
@@ -94,6 +96,8 @@ int st_config_apply(st_config_t *cfg, const char *where, int origin, int env, co
 int st_config_copy(st_config_t *dst, const st_config_t *src);
 
 /* config_value.c */
+/* the word of an enum key's value ("?" for none) */
+const char *st_config_enum_word(const st_config_key_t *key, int value);
 void st_config_list_clear(st_config_list_t *list);
 int st_config_list_push(st_config_list_t *list, char *s);
 int st_config_list_push_dup(st_config_list_t *list, const char *s, size_t len);

@@ -18,10 +18,11 @@
  *   BOOL(field, "key", default, "doc")
  *   NUM (field, "key", KIND, default, min, max, flags, "doc")
  *        KIND: UINT (uint32_t), INT (int64_t), SIZE (uint64_t bytes),
- *              DURATION (uint64_t milliseconds)
+ *              DURATION (uint64_t milliseconds), MODE (uint32_t permission
+ *              bits, written in octal)
  *   ENUM(field, "key", ENUMNAME, DEFAULT, "doc")
  *        ENUMNAME names a word list ST_CONFIG_ENUM_<ENUMNAME> below; the
- *        field is an int holding ST_CONFIG_<ENUMNAME>_<WORD>.
+ *        field is an int holding one of its constants, DEFAULT one of them.
  *   HEX (field, "key", "default hex", min octets, max octets, "doc")
  *
  * check names a validator in config_addr.c (or NULL) run on a string
@@ -38,6 +39,9 @@
 #ifndef ST_CONFIG_KEYS_H
 #define ST_CONFIG_KEYS_H
 
+#include "st_sinks.h" /* st_log_level_t, st_kafka_key_t */
+#include "st_usm.h"   /* ST_USM_TIMELINESS_* */
+
 /* Row flags */
 #define ST_CONFIG_F_SECRET   0x1u /* value shown as "<redacted>" by st_config_dump() */
 #define ST_CONFIG_F_HOSTNAME 0x2u /* default: gethostname() at st_config_init() */
@@ -47,31 +51,40 @@
 /* The prefix of the librdkafka property family. */
 #define ST_CONFIG_RDKAFKA_PREFIX "output.kafka.rdkafka."
 
-/* Word lists: W(ENUMNAME, CONSTANT, "word"). The first word is 0. */
+/*
+ * Word lists: W(ENUMNAME, CONSTANT, "word"). CONSTANT is the value the
+ * field takes for that word. An enum that belongs to another module names
+ * that module's constants (log levels are st_sinks.h's st_log_level_t, the
+ * Kafka key its st_kafka_key_t, the timeliness st_usm.h's), so one enum
+ * serves the configuration and the code that uses the setting; an enum
+ * of the configuration's own is declared from its list (ST_CONFIG_OWN_ENUMS).
+ */
 #define ST_CONFIG_ENUM_INGEST_BACKEND(W)                                                           \
-	W(INGEST_BACKEND, AUTO, "auto")                                                            \
-	W(INGEST_BACKEND, IO_URING, "io_uring")                                                    \
-	W(INGEST_BACKEND, RECVMMSG, "recvmmsg")
+	W(INGEST_BACKEND, ST_BACKEND_AUTO, "auto")                                                 \
+	W(INGEST_BACKEND, ST_BACKEND_IO_URING, "io_uring")                                         \
+	W(INGEST_BACKEND, ST_BACKEND_RECVMMSG, "recvmmsg")
 #define ST_CONFIG_ENUM_USM_TIMELINESS(W)                                                           \
-	W(USM_TIMELINESS, LEARN, "learn")                                                          \
-	W(USM_TIMELINESS, STRICT, "strict")                                                        \
-	W(USM_TIMELINESS, OFF, "off")
+	W(USM_TIMELINESS, ST_USM_TIMELINESS_LEARN, "learn")                                        \
+	W(USM_TIMELINESS, ST_USM_TIMELINESS_STRICT, "strict")                                      \
+	W(USM_TIMELINESS, ST_USM_TIMELINESS_OFF, "off")
 #define ST_CONFIG_ENUM_LOG_LEVEL(W)                                                                \
-	W(LOG_LEVEL, ERROR, "error")                                                               \
-	W(LOG_LEVEL, WARN, "warn")                                                                 \
-	W(LOG_LEVEL, INFO, "info")                                                                 \
-	W(LOG_LEVEL, DEBUG, "debug")
+	W(LOG_LEVEL, ST_LOG_ERROR, "error")                                                        \
+	W(LOG_LEVEL, ST_LOG_WARN, "warn")                                                          \
+	W(LOG_LEVEL, ST_LOG_INFO, "info")                                                          \
+	W(LOG_LEVEL, ST_LOG_DEBUG, "debug")
 #define ST_CONFIG_ENUM_LOG_FORMAT(W)                                                               \
-	W(LOG_FORMAT, TEXT, "text")                                                                \
-	W(LOG_FORMAT, JSON, "json")
+	W(LOG_FORMAT, ST_CONFIG_LOG_FORMAT_TEXT, "text")                                           \
+	W(LOG_FORMAT, ST_CONFIG_LOG_FORMAT_JSON, "json")
 #define ST_CONFIG_ENUM_KAFKA_KEY(W)                                                                \
-	W(KAFKA_KEY, SRC_IP, "src_ip")                                                             \
-	W(KAFKA_KEY, AGENT_ADDR, "agent_addr")                                                     \
-	W(KAFKA_KEY, NONE, "none")
+	W(KAFKA_KEY, ST_KAFKA_KEY_SRC_IP, "src_ip")                                                \
+	W(KAFKA_KEY, ST_KAFKA_KEY_AGENT_ADDR, "agent_addr")                                        \
+	W(KAFKA_KEY, ST_KAFKA_KEY_NONE, "none")
 
-/* Every word list, for code that needs them all. */
+/* Every word list, for code that needs them all; and those whose
+ * constants the configuration declares (st_config.h). */
 #define ST_CONFIG_ENUMS(E)                                                                         \
 	E(INGEST_BACKEND) E(USM_TIMELINESS) E(LOG_LEVEL) E(LOG_FORMAT) E(KAFKA_KEY)
+#define ST_CONFIG_OWN_ENUMS(E) E(INGEST_BACKEND) E(LOG_FORMAT)
 
 #define ST_CONFIG_KIB (1024LL)
 #define ST_CONFIG_MIB (1024LL * 1024)
@@ -91,7 +104,7 @@
 	     "Community strings accepted in SNMPv1/v2c notifications; \"*\" accepts any.")         \
 	STR(users_file, "users_file", "", NULL, 0,                                                 \
 	    "SNMPv3 users, one snmptrapd.conf createUser line each; empty: no SNMPv3 users.")      \
-	ENUM(ingest_backend, "ingest.backend", INGEST_BACKEND, AUTO,                               \
+	ENUM(ingest_backend, "ingest.backend", INGEST_BACKEND, ST_BACKEND_AUTO,                    \
 	     "Receive path: io_uring (multishot recvmsg), recvmmsg, or auto: io_uring when the "   \
 	     "kernel allows it, else recvmmsg.")                                                   \
 	NUM(ingest_rcvbuf, "ingest.rcvbuf", SIZE, 32 * ST_CONFIG_MIB, 64 * ST_CONFIG_KIB,          \
@@ -116,6 +129,9 @@
 	NUM(output_batch_bytes, "output.batch_bytes", SIZE, 256 * ST_CONFIG_KIB,                   \
 	    4 * ST_CONFIG_KIB, 64 * ST_CONFIG_MIB, 0,                                              \
 	    "Per-worker buffer in which JSON lines are gathered before one write to a sink.")      \
+	NUM(output_file_mode, "output.file.mode", MODE, 0640, 0, 0777, 0,                          \
+	    "Permissions of files the file: outputs create (octal; the umask may remove more; "    \
+	    "an existing file keeps its own): lines carry communities and user names.")            \
 	HEX(snmp_engine_id, "snmp.engine_id", "800000000473746f726d74726170", 5, 32,               \
 	    "Our snmpEngineID, authoritative for informs (RFC 3411 format); give every replica "   \
 	    "the same one.")                                                                       \
@@ -124,7 +140,7 @@
 	NUM(snmp_engine_epoch, "snmp.engine_epoch", INT, 1767225600, 0, 0, ST_CONFIG_F_MAX_NOW,    \
 	    "Unix time at which our snmpEngineTime was 0 (engineTime = now - epoch), so "          \
 	    "replicas and restarts agree without state; default 2026-01-01T00:00:00Z.")            \
-	ENUM(usm_timeliness, "usm.timeliness", USM_TIMELINESS, LEARN,                              \
+	ENUM(usm_timeliness, "usm.timeliness", USM_TIMELINESS, ST_USM_TIMELINESS_LEARN,            \
 	     "Time-window check of authenticated SNMPv3 traps: learn (an engine's first "          \
 	     "authentic message sets its boots and time; later ones may not fall more than 150 s " \
 	     "behind), strict (the first message only teaches them and is dropped; later ones "    \
@@ -134,8 +150,8 @@
 	STR(metrics_listen, "metrics.listen", "", st_config_check_hostport, 0,                     \
 	    "host:port of the HTTP endpoints /metrics, /healthz, /readyz and /engines; empty: "    \
 	    "off.")                                                                                \
-	ENUM(log_level, "log.level", LOG_LEVEL, INFO, "Least severe log messages written.")        \
-	ENUM(log_format, "log.format", LOG_FORMAT, TEXT,                                           \
+	ENUM(log_level, "log.level", LOG_LEVEL, ST_LOG_INFO, "Least severe log messages written.") \
+	ENUM(log_format, "log.format", LOG_FORMAT, ST_CONFIG_LOG_FORMAT_TEXT,                      \
 	     "Log line format: text for people, json for log pipelines.")                          \
 	BOOL(log_bad_packets, "log.bad_packets", 0,                                                \
 	     "Log a rate-limited sample of dropped datagrams (reason and hex dump).")              \
@@ -144,7 +160,7 @@
 	    "spooling the rest and exiting.")                                                      \
 	STR(output_kafka_topic, "output.kafka.topic", "", NULL, 0,                                 \
 	    "Kafka topic for kafka:// outputs whose URI names none; a topic in the URI wins.")     \
-	ENUM(output_kafka_key, "output.kafka.key", KAFKA_KEY, SRC_IP,                              \
+	ENUM(output_kafka_key, "output.kafka.key", KAFKA_KEY, ST_KAFKA_KEY_SRC_IP,                 \
 	     "Kafka message key: the sender's address (src_ip), the agent address (agent_addr), "  \
 	     "or none.")                                                                           \
 	BOOL(output_kafka_headers, "output.kafka.headers", 1,                                      \

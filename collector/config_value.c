@@ -222,6 +222,8 @@ void st_config_fmt_num(const st_config_key_t *key, int64_t v, char *buf, size_t 
 		st_config_fmt_size((uint64_t)v, buf, len);
 	else if (key->type == ST_CONFIG_T_DURATION)
 		st_config_fmt_duration((uint64_t)v, buf, len);
+	else if (key->type == ST_CONFIG_T_MODE)
+		snprintf(buf, len, "%04llo", (unsigned long long)v);
 	else
 		snprintf(buf, len, "%lld", (long long)v);
 }
@@ -274,6 +276,9 @@ void st_config_fmt_expect(const st_config_key_t *key, char *buf, size_t len)
 		break;
 	case ST_CONFIG_T_DURATION:
 		snprintf(buf, len, "a duration %s (e.g. 500ms, 10s, 2m, 1h)", range);
+		break;
+	case ST_CONFIG_T_MODE:
+		snprintf(buf, len, "an octal file mode %s (e.g. 0640)", range);
 		break;
 	case ST_CONFIG_T_ENUM:
 		snprintf(buf, len, "one of %s", range);
@@ -363,6 +368,18 @@ static int st_config_parse_number(const st_config_key_t *key, const char *s, int
 	int neg = 0;
 	uint64_t v;
 
+	if (key->type == ST_CONFIG_T_MODE) {
+		/* octal, 3 or 4 digits: 640, 0640 */
+		size_t n = strspn(s, "01234567");
+
+		if (s[n] || n < 3 || n > 4)
+			return -EINVAL;
+		v = strtoull(s, NULL, 8);
+		if (v > (uint64_t)key->hi)
+			return -ERANGE;
+		*out = (int64_t)v;
+		return 0;
+	}
 	if (key->type == ST_CONFIG_T_INT && *s == '-') {
 		neg = 1;
 		s++;
@@ -442,10 +459,18 @@ static int st_config_parse_enum(const st_config_key_t *key, const char *s, int64
 {
 	for (size_t i = 0; key->words[i]; i++)
 		if (strcasecmp(s, key->words[i]) == 0) {
-			*out = (int64_t)i;
+			*out = key->values[i];
 			return 0;
 		}
 	return -EINVAL;
+}
+
+const char *st_config_enum_word(const st_config_key_t *key, int value)
+{
+	for (size_t i = 0; key->words[i]; i++)
+		if (key->values[i] == value)
+			return key->words[i];
+	return "?";
 }
 
 void st_config_value_free(st_config_value_t *val)
@@ -593,6 +618,9 @@ void st_config_store(st_config_t *cfg, const st_config_key_t *key, st_config_val
 	case ST_CONFIG_T_SIZE:
 	case ST_CONFIG_T_DURATION:
 		*(uint64_t *)f = (uint64_t)val->num;
+		break;
+	case ST_CONFIG_T_MODE:
+		*(uint32_t *)f = (uint32_t)val->num;
 		break;
 	case ST_CONFIG_T_ENUM:
 		*(int *)f = (int)val->num;

@@ -17,20 +17,20 @@
 
 #include "collector.h"
 
-static int log_level = ST_LOG_INFO;
+static st_log_level_t log_level = ST_LOG_INFO;
 static int log_json;
 
-void st_log_setup(int level, int json)
+void st_log_setup(st_log_level_t level, int json)
 {
 	log_level = level;
 	log_json = json;
 }
 
-static const char *level_name(int level)
+static const char *level_name(st_log_level_t level)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 
-	return level >= 0 && level <= ST_LOG_DEBUG ? names[level] : "info";
+	return level <= ST_LOG_DEBUG ? names[level] : "info";
 }
 
 /* "2026-01-01T00:00:00.000Z" */
@@ -73,7 +73,7 @@ static size_t json_escape(char *out, size_t cap, const char *s, size_t len)
 	return n;
 }
 
-void st_log(int level, const char *fmt, ...)
+void st_log(st_log_level_t level, const char *fmt, ...)
 {
 	char msg[2048], stamp[40], line[8192];
 	size_t n;
@@ -100,15 +100,11 @@ void st_log(int level, const char *fmt, ...)
 	fwrite(line, 1, n + 3, stderr);
 }
 
-/* the sinks' messages (state changes, librdkafka's log); their levels are ours */
-_Static_assert((int)ST_SINK_LOG_ERROR == ST_LOG_ERROR && (int)ST_SINK_LOG_WARN == ST_LOG_WARN &&
-                       (int)ST_SINK_LOG_INFO == ST_LOG_INFO &&
-                       (int)ST_SINK_LOG_DEBUG == ST_LOG_DEBUG,
-               "sink log levels differ from the collector's");
-void st_log_sink(st_sink_log_level_t level, const char *msg, void *arg)
+/* the sinks' messages (state changes, librdkafka's log) */
+void st_log_sink(st_log_level_t level, const char *msg, void *arg)
 {
 	(void)arg;
-	st_log((int)level, "%s", msg);
+	st_log(level, "%s", msg);
 }
 
 /* one "name{labels} value" sample as "name{labels}":value, */

@@ -206,13 +206,6 @@ static int load_users(const st_config_t *cfg, st_usm_users_t **users, char *err,
 	return st_usm_users_load(cfg->users_file, users, err, errlen);
 }
 
-static const char *kafka_key_word(int key)
-{
-	return key == ST_CONFIG_KAFKA_KEY_AGENT_ADDR ? "agent_addr"
-	       : key == ST_CONFIG_KAFKA_KEY_NONE     ? "none"
-	                                             : "src_ip";
-}
-
 /* the effective configuration, secrets redacted, as one log line */
 static void log_config(const st_config_t *cfg)
 {
@@ -235,40 +228,45 @@ typedef struct st_app {
 	st_cli_t cli;
 	st_config_t cfg;
 	st_rt_t rt;
-	char spool_max[32], queue_timeout[32];
-	const char *kafka[16];
+	st_kafka_conf_t kafka; /* borrows from cfg */
+	st_sink_conf_t sink_conf;
 } st_app_t;
+
+/* the sinks' settings, from the validated configuration: typed, once */
+static void sink_conf_fill(st_app_t *app, unsigned nworkers)
+{
+	const st_config_t *cfg = &app->cfg;
+
+	app->kafka = (st_kafka_conf_t){
+	        .topic = cfg->output_kafka_topic,
+	        .key = (st_kafka_key_t)cfg->output_kafka_key,
+	        .headers = cfg->output_kafka_headers,
+	        .queue_timeout_ms = (int)cfg->output_kafka_queue_timeout_ms,
+	        .spool_dir = cfg->output_kafka_spool_dir,
+	        .spool_max = cfg->output_kafka_spool_max,
+	        .rdkafka = (const char *const *)cfg->output_kafka_rdkafka.kv,
+	};
+	app->sink_conf = (st_sink_conf_t){
+	        .nworkers = nworkers,
+	        .batch_bytes = cfg->output_batch_bytes,
+	        .file_mode = cfg->output_file_mode,
+	        .kafka = &app->kafka,
+	        .log = st_log_sink,
+	};
+}
 
 static int sinks_open(st_app_t *app, char *err, size_t errlen)
 {
 	st_config_t *cfg = &app->cfg;
 	st_rt_t *rt = &app->rt;
-	st_sink_conf_t conf = {0};
-	const char **k = app->kafka;
 	int rc;
 
-	snprintf(app->spool_max, sizeof(app->spool_max), "%llu",
-	         (unsigned long long)cfg->output_kafka_spool_max);
-	snprintf(app->queue_timeout, sizeof(app->queue_timeout), "%llu",
-	         (unsigned long long)cfg->output_kafka_queue_timeout_ms);
-	*k++ = "topic", *k++ = cfg->output_kafka_topic;
-	*k++ = "key", *k++ = kafka_key_word(cfg->output_kafka_key);
-	*k++ = "headers", *k++ = cfg->output_kafka_headers ? "true" : "false";
-	*k++ = "spool_dir", *k++ = cfg->output_kafka_spool_dir;
-	*k++ = "spool_max", *k++ = app->spool_max;
-	*k++ = "queue_timeout", *k++ = app->queue_timeout;
-	*k = NULL;
-	conf.nworkers = rt->nworkers;
-	conf.batch_bytes = cfg->output_batch_bytes;
-	conf.kafka = app->kafka;
-	conf.rdkafka = (const char *const *)cfg->output_kafka_rdkafka.kv;
-	conf.log = st_log_sink;
-
+	sink_conf_fill(app, rt->nworkers);
 	rt->sinks = calloc(cfg->output.n, sizeof(st_sink_t *));
 	if (!rt->sinks)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->output.n; i++) {
-		rc = st_sink_new(cfg->output.v[i], &conf, &rt->sinks[i], err, errlen);
+		rc = st_sink_new(cfg->output.v[i], &app->sink_conf, &rt->sinks[i], err, errlen);
 		if (rc < 0)
 			return rc;
 		rt->nsinks++;
@@ -290,10 +288,7 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 
 	rt->ningest = cfg->threads_ingest ? cfg->threads_ingest : ncores();
 	rt->nworkers = cfg->threads_workers ? cfg->threads_workers : ncores();
-	rt->backend = cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_IO_URING ? ST_BACKEND_IO_URING
-	              : cfg->ingest_backend == ST_CONFIG_INGEST_BACKEND_RECVMMSG
-	                      ? ST_BACKEND_RECVMMSG
-	                      : ST_BACKEND_AUTO;
+	rt->backend = cfg->ingest_backend;
 	rt->rcvbuf = cfg->ingest_rcvbuf;
 	rt->ring_bytes = cfg->ingest_ring_bytes;
 	rt->batch = cfg->ingest_batch;
@@ -319,11 +314,7 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	        .engine_id_len = cfg->snmp_engine_id.len,
 	        .engine_boots = (int32_t)cfg->snmp_engine_boots,
 	        .engine_epoch = cfg->snmp_engine_epoch,
-	        .timeliness = cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_STRICT
-	                              ? ST_USM_TIMELINESS_STRICT
-	                      : cfg->usm_timeliness == ST_CONFIG_USM_TIMELINESS_OFF
-	                              ? ST_USM_TIMELINESS_OFF
-	                              : ST_USM_TIMELINESS_LEARN,
+	        .timeliness = cfg->usm_timeliness,
 	        .max_engines = cfg->usm_max_engines,
 	};
 	if ((rc = st_usm_new(&uconf, users, &rt->usm, err, errlen)) < 0)
@@ -415,7 +406,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stormtrap: %s\n", err);
 		return 1;
 	}
-	st_log_setup(app.cfg.log_level, app.cfg.log_format == ST_CONFIG_LOG_FORMAT_JSON);
+	st_log_setup((st_log_level_t)app.cfg.log_level,
+	             app.cfg.log_format == ST_CONFIG_LOG_FORMAT_JSON);
 	if (app.cli.check) {
 		/* also load what start-up would load, so -T catches a bad users file */
 		st_usm_users_t *users = NULL;

@@ -39,11 +39,12 @@
 extern "C" {
 #endif
 
-/* The constants of every enum key: ST_CONFIG_<ENUMNAME>_<WORD>, e.g.
- * ST_CONFIG_INGEST_BACKEND_RECVMMSG, ST_CONFIG_LOG_LEVEL_DEBUG. */
-#define ST_CONFIG_ENUM_CONST_(E, W, S) ST_CONFIG_##E##_##W,
+/* The constants of the configuration's own enums (ST_CONFIG_OWN_ENUMS),
+ * e.g. ST_BACKEND_RECVMMSG, ST_CONFIG_LOG_FORMAT_JSON; the others are
+ * their modules' (see config_keys.h). */
+#define ST_CONFIG_ENUM_CONST_(E, C, S) C,
 #define ST_CONFIG_ENUM_DECL_(E)        enum { ST_CONFIG_ENUM_##E(ST_CONFIG_ENUM_CONST_) };
-ST_CONFIG_ENUMS(ST_CONFIG_ENUM_DECL_)
+ST_CONFIG_OWN_ENUMS(ST_CONFIG_ENUM_DECL_)
 #undef ST_CONFIG_ENUM_DECL_
 #undef ST_CONFIG_ENUM_CONST_
 
@@ -81,6 +82,7 @@ enum {
 #define ST_CONFIG_CTYPE_INT      int64_t
 #define ST_CONFIG_CTYPE_SIZE     uint64_t /* bytes */
 #define ST_CONFIG_CTYPE_DURATION uint64_t /* milliseconds */
+#define ST_CONFIG_CTYPE_MODE     uint32_t /* file permission bits */
 
 #define ST_CONFIG_FIELD_STR_(F, N, D, C, FL, DOC)         char *F;
 #define ST_CONFIG_FIELD_LIST_(F, N, D, C, FL, DOC)        st_config_list_t F;
@@ -105,7 +107,7 @@ enum {
 /**
  * The configuration. Strings are never NULL after st_config_init() (an
  * unset string is ""). Sizes are bytes, durations milliseconds, enums
- * ST_CONFIG_<ENUMNAME>_* constants.
+ * the constants of their word lists in config_keys.h.
  */
 struct st_config {
 	ST_CONFIG_KEYS(ST_CONFIG_FIELD_STR_, ST_CONFIG_FIELD_LIST_, ST_CONFIG_FIELD_BOOL_,

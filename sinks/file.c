@@ -14,7 +14,9 @@
  * per batch: a crashed machine can lose what the kernel had not written,
  * which is the same promise every log file makes).
  *
- * Files are opened O_APPEND|O_CREAT, 0644. st_sink_reopen() (SIGHUP)
+ * Files are opened O_APPEND|O_CREAT with the configured mode (0640 by
+ * default: lines carry communities and user names), which the process
+ * umask may narrow further; an existing file keeps its mode. st_sink_reopen() (SIGHUP)
  * opens the path anew and swaps the descriptor under the mutex, so
  * logrotate's rename-then-HUP loses nothing.
  */
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sink_impl.h"
@@ -41,15 +44,16 @@ typedef struct st_file_worker {
 typedef struct st_file_sink {
 	char *path; /* NULL: stdout */
 	int fd;
+	unsigned mode;        /* of a file we create */
 	pthread_mutex_t lock; /* fd and the write of one batch */
 	size_t cap;
 	_Atomic int healthy; /* last write succeeded */
 	st_file_worker_t *w;
 } st_file_sink_t;
 
-static int file_open(const char *path, char *err, size_t errlen)
+static int file_open(const char *path, unsigned mode, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, (mode_t)mode);
 
 	if (fd < 0) {
 		int e = errno;
@@ -153,7 +157,7 @@ static int file_reopen(st_sink_t *sink)
 
 	if (!fs->path)
 		return 0;
-	fd = file_open(fs->path, err, sizeof(err));
+	fd = file_open(fs->path, fs->mode, err, sizeof(err));
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&fs->lock);
@@ -250,6 +254,7 @@ int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *co
 	pthread_mutex_init(&fs->lock, NULL);
 	fs->fd = 1;
 	fs->cap = conf->batch_bytes ? conf->batch_bytes : 256 * 1024;
+	fs->mode = conf->file_mode ? conf->file_mode : ST_SINK_FILE_MODE;
 	atomic_init(&fs->healthy, 1);
 	if (path) {
 		if (!*path) {
@@ -260,7 +265,7 @@ int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *co
 		fs->path = strdup(path);
 		if (!fs->path)
 			goto out;
-		fs->fd = file_open(path, err, errlen);
+		fs->fd = file_open(path, fs->mode, err, errlen);
 		if (fs->fd < 0) {
 			rc = fs->fd;
 			goto out;
@@ -281,4 +286,37 @@ out:
 		snprintf(err, errlen, "output '%s': out of memory", uri);
 	file_free(sink);
 	return rc;
+}
+
+int st_sink_file_check(const char *uri, const char *path, st_sink_report_fn report, void *arg)
+{
+	char dir[4096], why[512];
+	const char *slash = strrchr(path, '/');
+
+	if (!*path) {
+		st_sink_reportf(report, arg, "output '%s': empty file path", uri);
+		return 1;
+	}
+	if (access(path, F_OK) == 0) {
+		/* what start does, minus the creation: append to it */
+		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		st_sink_reportf(report, arg, "output '%s': not writable: %s", uri, strerror(errno));
+		return 1;
+	}
+	/* the file is created at start: its directory must exist and take it */
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (st_sink_dir_writable(dir, 0, why, sizeof(why)) == 0)
+		return 0;
+	st_sink_reportf(report, arg, "output '%s': directory '%s' %s", uri, dir, why);
+	return 1;
 }

@@ -71,7 +71,6 @@
 #define ST_KAFKA_DRAIN_MS     2000  /* close: wait for purged reports */
 #define ST_KAFKA_ERRLOG_MS    30000 /* the same librdkafka error is logged this often */
 
-enum st_kafka_key { ST_KAFKA_KEY_SRC_IP, ST_KAFKA_KEY_AGENT_ADDR, ST_KAFKA_KEY_NONE };
 enum st_kafka_state { ST_KAFKA_DIRECT, ST_KAFKA_SPOOL, ST_KAFKA_REPLAY };
 
 typedef struct st_kafka_worker {
@@ -91,7 +90,7 @@ typedef struct st_kafka_sink {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	char *topic;
-	enum st_kafka_key key;
+	st_kafka_key_t key;
 	int headers;
 	int queue_timeout_ms;
 	char *spool_path;
@@ -257,8 +256,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	if (!in_its_log && (err != ks->last_err || now - ks->last_err_ms >= ST_KAFKA_ERRLOG_MS)) {
 		ks->last_err = err;
 		ks->last_err_ms = now;
-		st_sink_log(ks->sink,
-		            err == RD_KAFKA_RESP_ERR__FATAL ? ST_SINK_LOG_ERROR : ST_SINK_LOG_WARN,
+		st_sink_log(ks->sink, err == RD_KAFKA_RESP_ERR__FATAL ? ST_LOG_ERROR : ST_LOG_WARN,
 		            "kafka: %s", reason);
 	}
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
@@ -279,10 +277,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	st_kafka_sink_t *ks = rd_kafka_opaque(rk);
-	st_sink_log_level_t lvl = level <= 3   ? ST_SINK_LOG_ERROR /* syslog levels */
-	                          : level == 4 ? ST_SINK_LOG_WARN
-	                          : level <= 6 ? ST_SINK_LOG_INFO
-	                                       : ST_SINK_LOG_DEBUG;
+	st_log_level_t lvl = level <= 3   ? ST_LOG_ERROR /* syslog levels */
+	                     : level == 4 ? ST_LOG_WARN
+	                     : level <= 6 ? ST_LOG_INFO
+	                                  : ST_LOG_DEBUG;
 
 	if (ks && ks->sink)
 		st_sink_log(ks->sink, lvl, "librdkafka %s: %s", fac, buf);
@@ -455,7 +453,7 @@ static int cluster_probe(st_kafka_sink_t *ks)
  */
 static void enter_spool(st_kafka_sink_t *ks, int64_t now, const char *why)
 {
-	st_sink_log(ks->sink, ST_SINK_LOG_WARN,
+	st_sink_log(ks->sink, ST_LOG_WARN,
 	            "%s%s; new notifications go to the spool in %s until the cluster answers",
 	            ks->state == ST_KAFKA_REPLAY ? "replay stopped: " : "", why, ks->spool_path);
 	st_spool_engage(ks->spool);
@@ -510,7 +508,7 @@ static int replay_step(st_kafka_sink_t *ks)
 				 * they queue behind the replayed ones */
 				if (st_spool_disengage(ks->spool) == 0) {
 					ks->state = ST_KAFKA_DIRECT;
-					st_sink_log(ks->sink, ST_SINK_LOG_INFO,
+					st_sink_log(ks->sink, ST_LOG_INFO,
 					            "spool replayed; producing directly again");
 				}
 				break;
@@ -523,7 +521,7 @@ static int replay_step(st_kafka_sink_t *ks)
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (err == RD_KAFKA_RESP_ERR__FATAL) {
-			st_sink_log(ks->sink, ST_SINK_LOG_ERROR,
+			st_sink_log(ks->sink, ST_LOG_ERROR,
 			            "the producer failed for good; the spool keeps what is left "
 			            "until a restart");
 			ks->state = ST_KAFKA_SPOOL;
@@ -624,7 +622,7 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 				st_spool_stats_t sst;
 
 				st_spool_stats(ks->spool, &sst);
-				st_sink_log(ks->sink, ST_SINK_LOG_INFO,
+				st_sink_log(ks->sink, ST_LOG_INFO,
 				            "the cluster answers; replaying %" PRIu64
 				            " spooled notifications, oldest first",
 				            sst.lines);
@@ -674,7 +672,7 @@ static int kafka_start(st_sink_t *sink, char *err, size_t errlen)
 
 		/* a previous run left notifications behind: they go first */
 		st_spool_stats(ks->spool, &sst);
-		st_sink_log(sink, ST_SINK_LOG_INFO,
+		st_sink_log(sink, ST_LOG_INFO,
 		            "the spool in %s holds %" PRIu64
 		            " notifications from an earlier run; they are sent first",
 		            ks->spool_path, sst.lines);
@@ -847,28 +845,6 @@ static const char *const kafka_defaults[] = {
 };
 // clang-format on
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-	if (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "on"))
-		*out = 1;
-	else if (!strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "off"))
-		*out = 0;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int topic_valid(const char *t)
 {
 	size_t n = strlen(t);
@@ -904,107 +880,92 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
-                      size_t errlen)
+/* kafka://host:port[,host:port]/topic: the brokers (allocated) and the
+ * topic (the URI's, else kc->topic; borrowed) */
+static int kafka_parse_uri(const char *uri, const st_kafka_conf_t *kc, char **brokers,
+                           const char **topic, char *err, size_t errlen)
 {
-	st_kafka_sink_t *ks;
-	rd_kafka_conf_t *kconf = NULL;
-	char errstr[512];
-	char *brokers = NULL;
-	const char *slash, *spool_dir = "";
-	const char *topic = NULL;
-	uint64_t spool_max = 1024ull * 1024 * 1024, queue_timeout = 5000;
-	int rc = -EINVAL;
+	const char *slash = strchr(uri + 8, '/');
 
-	ks = calloc(1, sizeof(*ks));
-	if (!ks)
+	*brokers = slash ? strndup(uri + 8, (size_t)(slash - (uri + 8))) : strdup(uri + 8);
+	if (!*brokers)
 		return -ENOMEM;
-	sink->impl = ks;
-	ks->sink = sink;
-	sink->ops = &kafka_ops;
-	ks->headers = 1;
-
-	/* kafka://host:port[,host:port]/topic */
-	slash = strchr(uri + 8, '/');
-	brokers = slash ? strndup(uri + 8, (size_t)(slash - (uri + 8))) : strdup(uri + 8);
-	if (!brokers)
-		goto nomem;
-	if (!*brokers) {
+	if (!**brokers) {
 		snprintf(err, errlen,
 		         "output '%s': no brokers (kafka://host:port[,host:port]/topic)", uri);
-		goto out;
+		return -EINVAL;
 	}
-	if (slash && slash[1])
-		topic = slash + 1;
-
-	for (const char *const *kv = conf->kafka; kv && kv[0]; kv += 2) {
-		const char *name = kv[0], *val = kv[1] ? kv[1] : "";
-
-		if (!strcmp(name, "topic")) {
-			if (!topic && *val)
-				topic = val; /* the URI's topic wins */
-		} else if (!strcmp(name, "key")) {
-			if (!strcmp(val, "src_ip"))
-				ks->key = ST_KAFKA_KEY_SRC_IP;
-			else if (!strcmp(val, "agent_addr"))
-				ks->key = ST_KAFKA_KEY_AGENT_ADDR;
-			else if (!strcmp(val, "none"))
-				ks->key = ST_KAFKA_KEY_NONE;
-			else {
-				snprintf(err, errlen,
-				         "output.kafka.key: '%s' is not src_ip, agent_addr or none",
-				         val);
-				goto out;
-			}
-		} else if (!strcmp(name, "headers")) {
-			if (parse_bool(val, &ks->headers) < 0) {
-				snprintf(err, errlen,
-				         "output.kafka.headers: '%s' is not true or false", val);
-				goto out;
-			}
-		} else if (!strcmp(name, "spool_dir")) {
-			spool_dir = val;
-		} else if (!strcmp(name, "spool_max")) {
-			if (parse_u64(val, &spool_max) < 0 || spool_max < 1024 * 1024) {
-				snprintf(err, errlen,
-				         "output.kafka.spool_max: '%s' is not a byte count of at "
-				         "least 1048576",
-				         val);
-				goto out;
-			}
-		} else if (!strcmp(name, "queue_timeout")) {
-			if (parse_u64(val, &queue_timeout) < 0 || queue_timeout < 1 ||
-			    queue_timeout > 86400000) {
-				snprintf(err, errlen,
-				         "output.kafka.queue_timeout: '%s' is not a time in ms "
-				         "(1..86400000)",
-				         val);
-				goto out;
-			}
-		} else {
-			snprintf(err, errlen, "output.kafka.%s: unknown setting", name);
-			goto out;
-		}
-	}
-	if (!topic) {
+	*topic = slash && slash[1] ? slash + 1 : kc->topic && *kc->topic ? kc->topic : NULL;
+	if (!*topic) {
 		snprintf(err, errlen,
 		         "output '%s': no topic (give it in the URI or as output.kafka.topic)",
 		         uri);
-		goto out;
+		return -EINVAL;
 	}
-	if (!topic_valid(topic)) {
+	if (!topic_valid(*topic)) {
 		snprintf(err, errlen,
 		         "output '%s': topic '%s' is not a valid Kafka topic name "
 		         "([a-zA-Z0-9._-], at most 249)",
-		         uri, topic);
-		goto out;
+		         uri, *topic);
+		return -EINVAL;
 	}
-	ks->topic = strdup(topic);
-	if (!ks->topic)
-		goto nomem;
-	ks->queue_timeout_ms = (int)queue_timeout;
+	return 0;
+}
 
-	kconf = rd_kafka_conf_new();
+/* every librdkafka property, as librdkafka itself judges it: the number of
+ * problems reported, or -ENOMEM */
+static int kafka_conf_check(const st_kafka_conf_t *kc, st_sink_report_fn report, void *arg)
+{
+	rd_kafka_conf_t *kconf = rd_kafka_conf_new();
+	char errstr[512], msg[768];
+	int nerr = 0;
+
+	if (!kconf)
+		return -ENOMEM;
+	for (const char *const *kv = kc->rdkafka; kv && kv[0]; kv += 2) {
+		const char *name = kv[0], *value = kv[1] ? kv[1] : "";
+
+		if (!strcmp(name, "bootstrap.servers") || !strcmp(name, "metadata.broker.list")) {
+			snprintf(msg, sizeof(msg),
+			         "output.kafka.rdkafka.%s: the brokers are set in the output URI "
+			         "(kafka://host:port[,host:port]/topic)",
+			         name);
+		} else if (rd_kafka_conf_set(kconf, name, value, errstr, sizeof(errstr)) !=
+		           RD_KAFKA_CONF_OK) {
+			snprintf(msg, sizeof(msg), "output.kafka.rdkafka.%s: %s", name, errstr);
+		} else {
+			continue;
+		}
+		nerr++;
+		if (report(msg, arg) != 0)
+			break;
+	}
+	rd_kafka_conf_destroy(kconf);
+	return nerr;
+}
+
+/* report function of kafka_conf_check() that keeps the first error */
+static int first_error(const char *msg, void *arg)
+{
+	char **first = arg;
+
+	*first = strdup(msg);
+	return 1;
+}
+
+/* librdkafka's configuration: our defaults, the operator's properties, the
+ * brokers of the URI, our callbacks */
+static int kafka_rdkafka_conf(st_kafka_sink_t *ks, const char *uri, const char *brokers,
+                              const st_kafka_conf_t *kc, rd_kafka_conf_t **out, char *err,
+                              size_t errlen)
+{
+	rd_kafka_conf_t *kconf = rd_kafka_conf_new();
+	char errstr[512];
+	char *first = NULL;
+	int rc = -EINVAL;
+
+	if (!kconf)
+		return -ENOMEM;
 	for (const char *const *kv = kafka_defaults; kv[0]; kv += 2)
 		if (rd_kafka_conf_set(kconf, kv[0], kv[1], errstr, sizeof(errstr)) !=
 		    RD_KAFKA_CONF_OK) {
@@ -1012,20 +973,13 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 			         errstr);
 			goto out;
 		}
-	for (const char *const *kv = conf->rdkafka; kv && kv[0]; kv += 2) {
-		if (!strcmp(kv[0], "bootstrap.servers") || !strcmp(kv[0], "metadata.broker.list")) {
-			snprintf(err, errlen,
-			         "output.kafka.rdkafka.%s: the brokers are set in the output URI "
-			         "(kafka://host:port[,host:port]/topic)",
-			         kv[0]);
-			goto out;
-		}
-		if (rd_kafka_conf_set(kconf, kv[0], kv[1] ? kv[1] : "", errstr, sizeof(errstr)) !=
-		    RD_KAFKA_CONF_OK) {
-			snprintf(err, errlen, "output.kafka.rdkafka.%s: %s", kv[0], errstr);
-			goto out;
-		}
+	/* the operator's properties: the same check -T runs, then set */
+	if (kafka_conf_check(kc, first_error, &first) != 0) {
+		snprintf(err, errlen, "%s", first ? first : "out of memory");
+		goto out;
 	}
+	for (const char *const *kv = kc->rdkafka; kv && kv[0]; kv += 2)
+		rd_kafka_conf_set(kconf, kv[0], kv[1] ? kv[1] : "", errstr, sizeof(errstr));
 	if (rd_kafka_conf_set(kconf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) !=
 	    RD_KAFKA_CONF_OK) {
 		snprintf(err, errlen, "output '%s': brokers '%s': %s", uri, brokers, errstr);
@@ -1035,63 +989,151 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 	rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
 	rd_kafka_conf_set_error_cb(kconf, on_error);
 	rd_kafka_conf_set_log_cb(kconf, on_log);
+	*out = kconf;
+	kconf = NULL;
+	rc = 0;
+out:
+	free(first);
+	if (kconf)
+		rd_kafka_conf_destroy(kconf);
+	return rc;
+}
 
-	ks->w = aligned_alloc(64, sizeof(*ks->w) * conf->nworkers);
-	if (!ks->w)
-		goto nomem;
-	memset(ks->w, 0, sizeof(*ks->w) * conf->nworkers);
+/* the spool of this topic: <spool_dir>/<topic>, segments of spool_max/16
+ * (64 KiB..64 MiB) */
+static int kafka_spool_open(st_kafka_sink_t *ks, const st_kafka_conf_t *kc, char *err,
+                            size_t errlen)
+{
+	size_t n = strlen(kc->spool_dir) + strlen(ks->topic) + 2;
+	uint64_t seg = kc->spool_max / 16;
+	char errstr[512];
+	int rc;
 
-	if (*spool_dir) {
-		size_t n = strlen(spool_dir) + strlen(topic) + 2;
-		uint64_t seg = spool_max / 16;
-
-		ks->spool_path = malloc(n);
-		if (!ks->spool_path)
-			goto nomem;
-		snprintf(ks->spool_path, n, "%s/%s", spool_dir, topic);
-		rc = mkdirs(spool_dir);
-		if (rc < 0) {
-			snprintf(err, errlen, "output.kafka.spool_dir '%s': %s", spool_dir,
-			         strerror(-rc));
-			goto out;
-		}
-		if (seg < 64 * 1024)
-			seg = 64 * 1024;
-		if (seg > 64 * 1024 * 1024)
-			seg = 64 * 1024 * 1024;
-		rc = st_spool_open(ks->spool_path, spool_max, seg, &ks->spool, errstr,
-		                   sizeof(errstr));
-		if (rc < 0) {
-			snprintf(err, errlen, "output.kafka.spool_dir: %s", errstr);
-			goto out;
-		}
-		ks->spool_max = spool_max;
+	ks->spool_path = malloc(n);
+	if (!ks->spool_path)
+		return -ENOMEM;
+	snprintf(ks->spool_path, n, "%s/%s", kc->spool_dir, ks->topic);
+	rc = mkdirs(kc->spool_dir);
+	if (rc < 0) {
+		snprintf(err, errlen, "output.kafka.spool_dir '%s': %s", kc->spool_dir,
+		         strerror(-rc));
+		return rc;
 	}
+	if (seg < 64 * 1024)
+		seg = 64 * 1024;
+	if (seg > 64 * 1024 * 1024)
+		seg = 64 * 1024 * 1024;
+	rc = st_spool_open(ks->spool_path, kc->spool_max, seg, &ks->spool, errstr, sizeof(errstr));
+	if (rc < 0) {
+		snprintf(err, errlen, "output.kafka.spool_dir: %s", errstr);
+		return rc;
+	}
+	ks->spool_max = kc->spool_max;
+	return 0;
+}
+
+/* the producer and its topic handle; takes kconf, also on failure */
+static int kafka_client_new(st_kafka_sink_t *ks, const char *uri, rd_kafka_conf_t *kconf, char *err,
+                            size_t errlen)
+{
+	char errstr[512];
 
 	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof(errstr));
 	if (!ks->rk) {
+		rd_kafka_conf_destroy(kconf);
 		snprintf(err, errlen, "output '%s': %s", uri, errstr);
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	kconf = NULL; /* rd_kafka_new() owns it now */
 	ks->rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
 	if (!ks->rkt) {
 		snprintf(err, errlen, "output '%s': topic '%s': %s", uri, ks->topic,
 		         rd_kafka_err2str(rd_kafka_last_error()));
-		rc = -EINVAL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
+                      size_t errlen)
+{
+	static const st_kafka_conf_t defaults = ST_KAFKA_CONF_DEFAULT;
+	const st_kafka_conf_t *kc = conf->kafka ? conf->kafka : &defaults;
+	rd_kafka_conf_t *kconf = NULL;
+	st_kafka_sink_t *ks;
+	char *brokers = NULL;
+	const char *topic;
+	int rc;
+
+	ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return -ENOMEM;
+	sink->impl = ks;
+	ks->sink = sink;
+	sink->ops = &kafka_ops;
+	ks->key = kc->key;
+	ks->headers = kc->headers;
+	ks->queue_timeout_ms = kc->queue_timeout_ms;
+
+	rc = kafka_parse_uri(uri, kc, &brokers, &topic, err, errlen);
+	if (rc < 0)
+		goto out;
+	ks->topic = strdup(topic);
+	ks->w = aligned_alloc(64, sizeof(*ks->w) * conf->nworkers);
+	if (!ks->topic || !ks->w) {
+		rc = -ENOMEM;
 		goto out;
 	}
-	free(brokers);
-	return 0;
-nomem:
-	rc = -ENOMEM;
-	snprintf(err, errlen, "output '%s': out of memory", uri);
+	memset(ks->w, 0, sizeof(*ks->w) * conf->nworkers);
+	rc = kafka_rdkafka_conf(ks, uri, brokers, kc, &kconf, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (kc->spool_dir && *kc->spool_dir && (rc = kafka_spool_open(ks, kc, err, errlen)) < 0)
+		goto out;
+	rc = kafka_client_new(ks, uri, kconf, err, errlen); /* takes kconf */
+	kconf = NULL;
 out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "output '%s': out of memory", uri);
 	if (kconf)
 		rd_kafka_conf_destroy(kconf);
 	free(brokers);
-	ks->closed = 1; /* nothing was started or produced */
-	kafka_free(sink);
+	if (rc < 0) {
+		ks->closed = 1; /* nothing was started or produced */
+		kafka_free(sink);
+	}
 	return rc;
+}
+
+int st_sink_kafka_check(const char *uri, const st_sink_conf_t *conf, st_sink_report_fn report,
+                        void *arg)
+{
+	static const st_kafka_conf_t defaults = ST_KAFKA_CONF_DEFAULT;
+	const st_kafka_conf_t *kc = conf && conf->kafka ? conf->kafka : &defaults;
+	char err[1024], why[512];
+	char *brokers = NULL;
+	const char *topic;
+	int n = 0, rc;
+
+	if (kafka_parse_uri(uri, kc, &brokers, &topic, err, sizeof(err)) < 0) {
+		if (!brokers) {
+			return -ENOMEM;
+		}
+		n++;
+		if (st_sink_reportf(report, arg, "%s", err) != 0)
+			goto out;
+	}
+	rc = kafka_conf_check(kc, report, arg);
+	if (rc < 0) {
+		n = rc;
+		goto out;
+	}
+	n += rc;
+	if (kc->spool_dir && *kc->spool_dir &&
+	    st_sink_dir_writable(kc->spool_dir, 1, why, sizeof(why)) < 0) {
+		n++;
+		st_sink_reportf(report, arg, "output.kafka.spool_dir: '%s' %s", kc->spool_dir, why);
+	}
+out:
+	free(brokers);
+	return n;
 }

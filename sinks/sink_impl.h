@@ -35,7 +35,7 @@ struct st_sink {
 };
 
 /* "output '<uri>': " + the message, to the sink's log function */
-void st_sink_log(const st_sink_t *sink, st_sink_log_level_t level, const char *fmt, ...)
+void st_sink_log(const st_sink_t *sink, st_log_level_t level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 /*
@@ -61,5 +61,18 @@ int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *co
                      char *err, size_t errlen);
 int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *sink, char *err,
                       size_t errlen);
+/* preflight checks of each kind (see st_sink_check()); the number of
+ * problems reported, or -ENOMEM */
+int st_sink_file_check(const char *uri, const char *path, st_sink_report_fn report, void *arg);
+int st_sink_kafka_check(const char *uri, const st_sink_conf_t *conf, st_sink_report_fn report,
+                        void *arg);
+/* can entries be created in dir (may_create: or can mkdir -p make it)?
+ * 0, or -errno with why saying what is wrong ("does not exist", ...) */
+int st_sink_dir_writable(const char *dir, int may_create, char *why, size_t whylen);
+/* report one problem, formatted; returns what report returned */
+int st_sink_reportf(st_sink_report_fn report, void *arg, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* the file mode outputs are created with when the configuration gives none */
+#define ST_SINK_FILE_MODE 0640
 
 #endif /* ST_SINK_IMPL_H */

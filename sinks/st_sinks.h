@@ -67,13 +67,16 @@ typedef struct st_sink_stats {
 	uint64_t failed_other;    /* any other error: spooled */
 } st_sink_stats_t;
 
-/** Severity of a sink's log message (the collector's log levels). */
-typedef enum st_sink_log_level {
-	ST_SINK_LOG_ERROR = 0,
-	ST_SINK_LOG_WARN = 1,
-	ST_SINK_LOG_INFO = 2,
-	ST_SINK_LOG_DEBUG = 3,
-} st_sink_log_level_t;
+/**
+ * Severity of a log message: one enum for the whole program (the
+ * collector's st_log() and every sink use it; log.level names its words).
+ */
+typedef enum st_log_level {
+	ST_LOG_ERROR = 0,
+	ST_LOG_WARN = 1,
+	ST_LOG_INFO = 2,
+	ST_LOG_DEBUG = 3,
+} st_log_level_t;
 
 /**
  * Where a sink's messages go: state changes (Kafka unreachable, spooling,
@@ -81,16 +84,46 @@ typedef enum st_sink_log_level {
  * librdkafka's threads, never once per line; msg starts with
  * "output '<uri>': " and has no newline.
  */
-typedef void (*st_sink_log_fn)(st_sink_log_level_t level, const char *msg, void *arg);
+typedef void (*st_sink_log_fn)(st_log_level_t level, const char *msg, void *arg);
 
-/** Settings shared by all sinks; Kafka settings are NULL-terminated
- * name/value pairs from output.kafka.* (without that prefix). */
+/** What a Kafka message's key is (output.kafka.key). */
+typedef enum st_kafka_key {
+	ST_KAFKA_KEY_SRC_IP = 0, /* the sender's address */
+	ST_KAFKA_KEY_AGENT_ADDR, /* agent_addr, else the sender's address */
+	ST_KAFKA_KEY_NONE,       /* no key */
+} st_kafka_key_t;
+
+/**
+ * Settings of kafka:// outputs (output.kafka.*), typed and already
+ * validated by whoever fills it (the collector's configuration checks each
+ * against its bounds); the sink uses them as they are. Strings are
+ * borrowed and must outlive st_sink_new().
+ */
+typedef struct st_kafka_conf {
+	const char *topic;          /* for URIs that name none; NULL or "": none */
+	st_kafka_key_t key;         /* message key */
+	int headers;                /* add the headers version, pdu, trap_oid */
+	int queue_timeout_ms;       /* brokers away this long: spool (> 0) */
+	const char *spool_dir;      /* NULL or "": no spool */
+	uint64_t spool_max;         /* bytes the spool may hold (>= 1 MiB) */
+	const char *const *rdkafka; /* librdkafka properties: name, value, ..., NULL;
+	                             * NULL: none (checked by librdkafka itself) */
+} st_kafka_conf_t;
+
+/** The defaults of st_kafka_conf_t (those of the configuration keys). */
+#define ST_KAFKA_CONF_DEFAULT                                                                      \
+	{                                                                                          \
+		.topic = NULL, .key = ST_KAFKA_KEY_SRC_IP, .headers = 1, .queue_timeout_ms = 5000, \
+		.spool_dir = NULL, .spool_max = 1024ull * 1024 * 1024, .rdkafka = NULL             \
+	}
+
+/** Settings shared by all sinks. */
 typedef struct st_sink_conf {
 	unsigned nworkers;
-	size_t batch_bytes;         /* per-worker batch buffer */
-	const char *const *kafka;   /* "topic","traps", "key","src_ip", ... NULL */
-	const char *const *rdkafka; /* librdkafka properties: name, value, ..., NULL */
-	st_sink_log_fn log;         /* NULL: one line on stderr */
+	size_t batch_bytes;           /* per-worker batch buffer */
+	unsigned file_mode;           /* file: outputs are created with it (0: 0640) */
+	const st_kafka_conf_t *kafka; /* kafka:// outputs; NULL: the defaults */
+	st_sink_log_fn log;           /* NULL: one line on stderr */
 	void *log_arg;
 } st_sink_conf_t;
 
@@ -103,6 +136,27 @@ typedef struct st_sink st_sink_t;
  */
 int st_sink_new(const char *uri, const st_sink_conf_t *conf, st_sink_t **out, char *err,
                 size_t errlen);
+
+/**
+ * A preflight finding: one line naming the key, file or property that is
+ * wrong. Return 0 to hear about the next one, non-zero to stop.
+ */
+typedef int (*st_sink_report_fn)(const char *msg, void *arg);
+
+/**
+ * @brief Check what st_sink_new() and st_sink_start() would need from the
+ * system, leaving nothing behind (a directory is tried with a probe file
+ * that is removed again, an existing file is opened for appending): a file output's
+ * directory exists and the file can be created or written there; a Kafka
+ * output's URI and topic, every librdkafka property (librdkafka itself
+ * says which it knows and which values it takes), and a spool directory
+ * that exists and is writable or can be created. Every problem is handed
+ * to @p report; the check goes on after each (stormtrap -T lists them
+ * all).
+ * @return 0 when nothing was reported, -EINVAL when something was, or
+ *         -ENOMEM.
+ */
+int st_sink_check(const char *uri, const st_sink_conf_t *conf, st_sink_report_fn report, void *arg);
 
 /** @brief Start background machinery (Kafka poller, spool replay). */
 int st_sink_start(st_sink_t *sink, char *err, size_t errlen);

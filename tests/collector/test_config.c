@@ -166,7 +166,7 @@ Test(config, defaults_match_the_design)
 	cr_assert_eq(cfg.communities.n, 1);
 	cr_assert_str_eq(cfg.communities.v[0], "public");
 	cr_assert_str_eq(cfg.users_file, "");
-	cr_assert_eq(cfg.ingest_backend, ST_CONFIG_INGEST_BACKEND_AUTO);
+	cr_assert_eq(cfg.ingest_backend, ST_BACKEND_AUTO);
 	cr_assert_eq(cfg.ingest_rcvbuf, 32u * 1024 * 1024);
 	cr_assert_eq(cfg.ingest_ring_bytes, 4u * 1024 * 1024);
 	cr_assert_eq(cfg.ingest_batch, 64);
@@ -180,15 +180,15 @@ Test(config, defaults_match_the_design)
 	cr_assert_arr_eq(cfg.snmp_engine_id.v, engine_id, sizeof(engine_id));
 	cr_assert_eq(cfg.snmp_engine_boots, 1);
 	cr_assert_eq(cfg.snmp_engine_epoch, 1767225600); /* 2026-01-01T00:00:00Z */
-	cr_assert_eq(cfg.usm_timeliness, ST_CONFIG_USM_TIMELINESS_LEARN);
+	cr_assert_eq(cfg.usm_timeliness, ST_USM_TIMELINESS_LEARN);
 	cr_assert_eq(cfg.usm_max_engines, 200000);
 	cr_assert_str_eq(cfg.metrics_listen, "");
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_INFO);
+	cr_assert_eq(cfg.log_level, ST_LOG_INFO);
 	cr_assert_eq(cfg.log_format, ST_CONFIG_LOG_FORMAT_TEXT);
 	cr_assert_eq(cfg.log_bad_packets, false);
 	cr_assert_eq(cfg.shutdown_timeout_ms, 10000);
 	cr_assert_str_eq(cfg.output_kafka_topic, "");
-	cr_assert_eq(cfg.output_kafka_key, ST_CONFIG_KAFKA_KEY_SRC_IP);
+	cr_assert_eq(cfg.output_kafka_key, ST_KAFKA_KEY_SRC_IP);
 	cr_assert_eq(cfg.output_kafka_headers, true);
 	cr_assert_str_eq(cfg.output_kafka_spool_dir, "/var/spool/stormtrap");
 	cr_assert_eq(cfg.output_kafka_spool_max, 1024ull * 1024 * 1024);
@@ -449,21 +449,53 @@ Test(config, every_size_refuses_decimal_units_with_the_binary_one)
 		}
 }
 
+Test(config, file_mode_is_octal_and_lets_the_owner_write)
+{
+	st_config_t cfg;
+	char err[512] = "";
+
+	cr_assert_eq(st_config_init(&cfg), 0);
+	cr_assert_eq(cfg.output_file_mode, 0640, "default %o", cfg.output_file_mode);
+	set_ok(&cfg, "output.file.mode", "0600");
+	cr_assert_eq(cfg.output_file_mode, 0600);
+	set_ok(&cfg, "output.file.mode", "644");
+	cr_assert_eq(cfg.output_file_mode, 0644);
+	char *dump = dump_str(&cfg);
+	cr_assert(strstr(dump, "output.file.mode: 0644  # command line\n"), "%s", dump);
+	free(dump);
+	for (const char *const *bad = (const char *const[]){"0800", "64", "rw-r-----", "1777",
+	                                                    "00640", "0x1a4", NULL};
+	     *bad; bad++) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg),
+		         "--set: output.file.mode: expected an octal file mode 0000..0777 (e.g. "
+		         "0640), got '%s'",
+		         *bad);
+		set_fails_with(&cfg, "output.file.mode", *bad, msg);
+	}
+	/* a mode stormtrap could not reopen its own file with */
+	set_ok(&cfg, "output.file.mode", "0440");
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
+	cr_assert(strstr(err, "output.file.mode: 0440 does not let stormtrap write"), "%s", err);
+	st_config_free(&cfg);
+}
+
 Test(config, enum_words)
 {
 	st_config_t cfg;
 
 	cr_assert_eq(st_config_init(&cfg), 0);
 	set_ok(&cfg, "ingest.backend", "recvmmsg");
-	cr_assert_eq(cfg.ingest_backend, ST_CONFIG_INGEST_BACKEND_RECVMMSG);
+	cr_assert_eq(cfg.ingest_backend, ST_BACKEND_RECVMMSG);
 	set_ok(&cfg, "ingest.backend", "IO_URING");
-	cr_assert_eq(cfg.ingest_backend, ST_CONFIG_INGEST_BACKEND_IO_URING);
+	cr_assert_eq(cfg.ingest_backend, ST_BACKEND_IO_URING);
 	set_ok(&cfg, "log.level", "debug");
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_DEBUG);
+	cr_assert_eq(cfg.log_level, ST_LOG_DEBUG);
 	set_ok(&cfg, "usm.timeliness", "off");
-	cr_assert_eq(cfg.usm_timeliness, ST_CONFIG_USM_TIMELINESS_OFF);
+	cr_assert_eq(cfg.usm_timeliness, ST_USM_TIMELINESS_OFF);
 	set_ok(&cfg, "output.kafka.key", "none");
-	cr_assert_eq(cfg.output_kafka_key, ST_CONFIG_KAFKA_KEY_NONE);
+	cr_assert_eq(cfg.output_kafka_key, ST_KAFKA_KEY_NONE);
 	set_ok(&cfg, "log.format", "json");
 	cr_assert_eq(cfg.log_format, ST_CONFIG_LOG_FORMAT_JSON);
 	st_config_free(&cfg);
@@ -710,7 +742,7 @@ Test(config, yaml_nested_equals_dotted)
 	dd = dump_str(&def);
 	cr_assert_str_eq(da, db);
 	cr_assert_str_neq(da, dd);
-	cr_assert_eq(a.ingest_backend, ST_CONFIG_INGEST_BACKEND_RECVMMSG);
+	cr_assert_eq(a.ingest_backend, ST_BACKEND_RECVMMSG);
 	cr_assert_eq(a.ingest_rcvbuf, 8u * 1024 * 1024);
 	cr_assert_eq(a.threads_workers, 4);
 	cr_assert_eq(a.threads_affinity, true);
@@ -871,7 +903,7 @@ Test(config, yaml_failure_leaves_the_configuration_unchanged)
 	cr_assert_eq(st_config_init(&cfg), 0);
 	set_ok(&cfg, "log.level", "warn");
 	cr_assert_eq(load_yaml_text(&cfg, text, err, sizeof(err), NULL), ST_ERR_CONFIG);
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_WARN);
+	cr_assert_eq(cfg.log_level, ST_LOG_WARN);
 	cr_assert_str_eq(cfg.listen.v[0], "udp://0.0.0.0:162");
 	cr_assert_eq(cfg.output_kafka_rdkafka.n, 0);
 	st_config_free(&cfg);
@@ -897,7 +929,7 @@ Test(config, environment_names_and_lists)
 
 	cr_assert_eq(st_config_init(&cfg), 0);
 	cr_assert_eq(st_config_load_env(&cfg, envp, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(cfg.ingest_backend, ST_CONFIG_INGEST_BACKEND_RECVMMSG);
+	cr_assert_eq(cfg.ingest_backend, ST_BACKEND_RECVMMSG);
 	cr_assert_eq(cfg.ingest_ring_bytes, 8u * 1024 * 1024);
 	cr_assert_str_eq(cfg.users_file, "/etc/st/users");
 	cr_assert_eq(cfg.communities.n, 2);
@@ -905,7 +937,7 @@ Test(config, environment_names_and_lists)
 	cr_assert_eq(cfg.output.n, 2);
 	cr_assert_str_eq(cfg.output.v[0], "kafka://a:9092,b:9092/t");
 	cr_assert_str_eq(cfg.output.v[1], "stdout");
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_INFO);
+	cr_assert_eq(cfg.log_level, ST_LOG_INFO);
 	st_config_free(&cfg);
 }
 
@@ -922,7 +954,7 @@ Test(config, environment_errors_name_the_variable)
 	                      "0..64, got 'many'");
 	/* all or nothing */
 	cr_assert_eq(st_config_load_env(&cfg, partly, err, sizeof(err)), ST_ERR_CONFIG);
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_INFO);
+	cr_assert_eq(cfg.log_level, ST_LOG_INFO);
 	st_config_free(&cfg);
 }
 
@@ -945,7 +977,7 @@ Test(config, precedence_yaml_env_set)
 	set_ok(&cfg, "output.kafka.rdkafka.acks", "1");
 
 	cr_assert_eq(cfg.log_format, ST_CONFIG_LOG_FORMAT_JSON); /* file only */
-	cr_assert_eq(cfg.log_level, ST_CONFIG_LOG_LEVEL_WARN);   /* env over file */
+	cr_assert_eq(cfg.log_level, ST_LOG_WARN);                /* env over file */
 	cr_assert_eq(cfg.threads_workers, 4);                    /* --set over env */
 	cr_assert_eq(cfg.output_kafka_rdkafka.n, 2);
 	/* per property, in the order first set, values from the highest source */
@@ -1274,6 +1306,7 @@ static const char *const all_keys[][2] = {
         {"output.community", "STORMTRAP_OUTPUT__COMMUNITY"},
         {"output.raw", "STORMTRAP_OUTPUT__RAW"},
         {"output.batch_bytes", "STORMTRAP_OUTPUT__BATCH_BYTES"},
+        {"output.file.mode", "STORMTRAP_OUTPUT__FILE__MODE"},
         {"snmp.engine_id", "STORMTRAP_SNMP__ENGINE_ID"},
         {"snmp.engine_boots", "STORMTRAP_SNMP__ENGINE_BOOTS"},
         {"snmp.engine_epoch", "STORMTRAP_SNMP__ENGINE_EPOCH"},
@@ -1382,7 +1415,7 @@ Test(config, docs_example_loads_and_validates)
 	cr_assert_str_eq(cfg.collector_name, "st-1");
 	cr_assert_eq(cfg.listen.n, 2);
 	cr_assert_eq(cfg.ingest_rcvbuf, 64u * 1024 * 1024);
-	cr_assert_eq(cfg.output_kafka_key, ST_CONFIG_KAFKA_KEY_AGENT_ADDR);
+	cr_assert_eq(cfg.output_kafka_key, ST_KAFKA_KEY_AGENT_ADDR);
 	cr_assert_eq(cfg.output_kafka_rdkafka.n, 6);
 	free(example);
 	free(md);

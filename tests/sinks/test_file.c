@@ -5,10 +5,12 @@
  * write error is a counted drop, not a silent one.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "st_sinks.h"
@@ -197,4 +199,76 @@ Test(file, bad_uris_name_themselves)
 	cr_assert_lt(st_sink_new("file:/nonexistent-dir/x.jsonl", &conf, &sink, err, sizeof(err)),
 	             0);
 	cr_assert(strstr(err, "/nonexistent-dir/x.jsonl"), "%s", err);
+	/* "-" is not an output (the configuration refuses it too) */
+	cr_assert_lt(st_sink_new("-", &conf, &sink, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "output '-': unknown sink"), "%s", err);
+}
+
+/* the mode a file is created with: 0640 unless configured, narrowed by
+ * the umask like any open(2), and an existing file's mode left alone */
+Test(file, created_0640_by_default_or_with_the_configured_mode, .init = setup, .fini = teardown)
+{
+	static const struct {
+		unsigned conf, umask, want;
+	} cases[] = {{0, 022, 0640}, {0, 077, 0600}, {0600, 022, 0600}, {0664, 002, 0664}};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st_sink_conf_t conf = {.nworkers = 1, .file_mode = cases[i].conf};
+		mode_t old = umask(cases[i].umask);
+		st_sink_t *sink = NULL;
+		char uri[300], err[256] = "";
+
+		unlink(path);
+		snprintf(uri, sizeof(uri), "file:%s", path);
+		cr_assert_eq(st_sink_new(uri, &conf, &sink, err, sizeof(err)), 0, "%s", err);
+		umask(old);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, cases[i].want, "case %zu: %04o", i,
+		             (unsigned)(st.st_mode & 07777));
+		st_sink_free(sink);
+	}
+	/* an existing file keeps its mode */
+	chmod(path, 0604);
+	{
+		st_sink_conf_t conf = {.nworkers = 1, .file_mode = 0600};
+		st_sink_t *sink = NULL;
+		char uri[300], err[256] = "";
+
+		snprintf(uri, sizeof(uri), "file:%s", path);
+		cr_assert_eq(st_sink_new(uri, &conf, &sink, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, 0604);
+		st_sink_free(sink);
+	}
+}
+
+static int collect(const char *msg, void *arg)
+{
+	char *buf = arg;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 1024 - len, "%s\n", msg);
+	return 0;
+}
+
+Test(file, check_names_a_missing_directory_and_leaves_nothing, .init = setup, .fini = teardown)
+{
+	st_sink_conf_t conf = {.nworkers = 1};
+	char found[1024] = "", uri[300];
+
+	cr_assert_eq(st_sink_check("file:/nonexistent-dir/x.jsonl", &conf, collect, found),
+	             -EINVAL);
+	cr_assert_str_eq(found, "output 'file:/nonexistent-dir/x.jsonl': directory "
+	                        "'/nonexistent-dir' does not exist\n");
+	found[0] = '\0';
+	cr_assert_eq(st_sink_check("file:/proc/x.jsonl", &conf, collect, found), -EINVAL);
+	cr_assert(strstr(found, "output 'file:/proc/x.jsonl': directory '/proc' is not writable: "),
+	          "%s", found);
+	/* a good path: nothing said, nothing created */
+	found[0] = '\0';
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	cr_assert_eq(st_sink_check(uri, &conf, collect, found), 0, "%s", found);
+	cr_assert_eq(access(path, F_OK), -1);
+	cr_assert_eq(st_sink_check("stdout", &conf, collect, found), 0);
 }
