@@ -112,11 +112,18 @@ struct st_spool {
 
 /* ---- CRC-32C (Castagnoli), the checksum of every record ---------------- */
 
+/* Both written once, by crc_init() under pthread_once(), which also orders
+ * those writes before every reader: spools of several outputs compute CRCs
+ * from several threads, and each first use used to race to set crc_hw_ok. */
 static uint32_t crc_table[256];
+static int crc_hw_ok;
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void)
 {
+#if defined(__x86_64__)
+	crc_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t c = i;
 
@@ -151,15 +158,11 @@ static uint32_t crc_update(uint32_t crc, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 
+	pthread_once(&crc_once, crc_init);
 #if defined(__x86_64__)
-	static int hw = -1;
-
-	if (hw < 0)
-		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	if (hw)
+	if (crc_hw_ok)
 		return crc_hw(crc, p, n);
 #endif
-	pthread_once(&crc_once, crc_init);
 	while (n--)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,4 +445,46 @@ Test(spool, second_open_of_a_directory_is_refused)
 	cr_assert(strstr(err, "in use"), "err: %s", err);
 	cr_assert(strstr(err, dir), "err names the directory: %s", err);
 	st_spool_close(sp);
+}
+
+/* Two outputs' spools, first used at the same moment from two threads (as
+ * two Kafka outputs do): the CRC's one-time set-up must not race. A
+ * ThreadSanitizer build reports the race this guards against. */
+typedef struct first_use {
+	pthread_barrier_t *start;
+	const char *sub;
+	int rc;
+} first_use_t;
+
+static void *first_append(void *arg)
+{
+	first_use_t *fu = arg;
+	char path[128], err[256];
+	st_spool_t *sp = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, fu->sub);
+	fu->rc = st_spool_open(path, 1 << 20, 1 << 16, &sp, err, sizeof(err));
+	if (fu->rc < 0)
+		return NULL;
+	st_spool_engage(sp);
+	pthread_barrier_wait(fu->start);
+	fu->rc = append_n(sp, 1, 0);
+	st_spool_close(sp);
+	return NULL;
+}
+
+Test(spool, two_spools_first_used_from_two_threads, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	pthread_barrier_t start;
+	pthread_t t[2];
+	first_use_t fu[2] = {{.start = &start, .sub = "a"}, {.start = &start, .sub = "b"}};
+
+	pthread_barrier_init(&start, NULL, 2);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, first_append, &fu[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(fu[i].rc, 0, "spool %s: %s", fu[i].sub, strerror(-fu[i].rc));
+	}
+	pthread_barrier_destroy(&start);
 }
