@@ -452,6 +452,16 @@ out:
 	return fd;
 }
 
+int st_http_probe(const char *listen, char *err, size_t errlen)
+{
+	int fd = open_listener(listen, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, size_t errlen)
 {
 	st_http_t *http;

@@ -40,6 +40,13 @@ typedef struct st_http st_http_t;
 int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, size_t errlen);
 
 /**
+ * @brief Bind and close metrics.listen as st_http_start() would (stormtrap
+ * -T): is the address usable and the port free?
+ * @return 0, or what st_http_start() would return, with err filled.
+ */
+int st_http_probe(const char *listen, char *err, size_t errlen);
+
+/**
  * @brief Stop serving: close the socket, finish the thread (at most one
  * poll interval, 200 ms), free the server. NULL is fine.
  */

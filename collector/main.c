@@ -25,6 +25,7 @@
 
 #include "collector.h"
 #include "http.h"
+#include "preflight.h"
 #include "st_config.h"
 
 extern char **environ;
@@ -58,7 +59,9 @@ static void usage(FILE *out)
 	      "  -u FILE            SNMPv3 users, snmptrapd.conf createUser syntax\n"
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
-	      "  -T                 check the configuration, print the effective one, exit 0/1\n"
+	      "  -T                 check the configuration and what start-up needs (directories,\n"
+	      "                     ports, users file, librdkafka properties): list every\n"
+	      "                     problem and exit 1, or print the effective one and exit 0\n"
 	      "  --health URL       GET URL (http://127.0.0.1:9163/healthz), exit 0 on 2xx, else "
 	      "1\n"
 	      "  --version          print the version\n"
@@ -71,46 +74,90 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* defaults < file < environment < --set < flags */
-static int config_build(const st_cli_t *cli, st_config_t *cfg, char *err, size_t errlen)
-{
-	int rc = st_config_init(cfg);
+/* Error lines, in the order found; start-up and -T print them all. */
+#define ST_ERRS_MAX 64
+typedef struct st_errs {
+	char *v[ST_ERRS_MAX];
+	size_t n;    /* kept in v */
+	size_t more; /* found but not kept */
+} st_errs_t;
 
-	if (rc < 0) {
-		snprintf(err, errlen, "out of memory");
-		return rc;
+/* an st_sink_report_fn: keep one more line */
+static int errs_add(const char *msg, void *arg)
+{
+	st_errs_t *errs = arg;
+	char *line = errs->n < ST_ERRS_MAX ? strdup(msg) : NULL;
+
+	if (line)
+		errs->v[errs->n++] = line;
+	else
+		errs->more++;
+	return 0;
+}
+
+static void errs_free(st_errs_t *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->v[i]);
+	errs->n = errs->more = 0;
+}
+
+/* each line as "stormtrap: <line>" on stderr */
+static void errs_print(const st_errs_t *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "stormtrap: %s\n", errs->v[i]);
+	if (errs->more)
+		fprintf(stderr, "stormtrap: ... and %zu more\n", errs->more);
+}
+
+/*
+ * defaults < file < environment < --set < flags. A source that fails
+ * leaves the configuration as it was and the next one is applied anyway,
+ * so one run names every bad source; the cross-key checks run only when
+ * every source applied (on a half-applied configuration they would
+ * mislead). Returns 0, or the number of errors added to errs (cfg freed).
+ */
+static int config_build(const st_cli_t *cli, st_config_t *cfg, st_errs_t *errs)
+{
+	size_t before = errs->n + errs->more;
+	char err[1024];
+
+	if (st_config_init(cfg) < 0) {
+		errs_add("out of memory", errs);
+		return 1;
 	}
-	if (cli->config_file && (rc = st_config_load_yaml(cfg, cli->config_file, err, errlen)) < 0)
-		goto fail;
-	if ((rc = st_config_load_env(cfg, environ, err, errlen)) < 0)
-		goto fail;
+	if (cli->config_file && st_config_load_yaml(cfg, cli->config_file, err, sizeof(err)) < 0)
+		errs_add(err, errs);
+	if (st_config_load_env(cfg, environ, err, sizeof(err)) < 0)
+		errs_add(err, errs);
 	for (size_t i = 0; i < cli->nsets; i++) {
 		char key[256];
 		const char *eq = strchr(cli->sets[i], '=');
 
 		if (!eq || eq == cli->sets[i] || (size_t)(eq - cli->sets[i]) >= sizeof(key)) {
-			snprintf(err, errlen, "--set '%s': expected KEY=VALUE", cli->sets[i]);
-			rc = ST_ERR_CONFIG;
-			goto fail;
+			snprintf(err, sizeof(err), "--set '%s': expected KEY=VALUE", cli->sets[i]);
+			errs_add(err, errs);
+			continue;
 		}
 		memcpy(key, cli->sets[i], (size_t)(eq - cli->sets[i]));
 		key[eq - cli->sets[i]] = '\0';
-		if ((rc = st_config_set(cfg, key, eq + 1, NULL, err, errlen)) < 0)
-			goto fail;
+		if (st_config_set(cfg, key, eq + 1, NULL, err, sizeof(err)) < 0)
+			errs_add(err, errs);
 	}
 	if (cli->users_file &&
-	    (rc = st_config_set(cfg, "users_file", cli->users_file, "-u", err, errlen)) < 0)
-		goto fail;
+	    st_config_set(cfg, "users_file", cli->users_file, "-u", err, sizeof(err)) < 0)
+		errs_add(err, errs);
 	for (size_t i = 0; i < cli->nlists; i++)
-		if ((rc = st_config_list_add(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err,
-		                             errlen)) < 0)
-			goto fail;
-	if ((rc = st_config_validate(cfg, err, errlen)) < 0)
-		goto fail;
-	return 0;
-fail:
+		if (st_config_list_add(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err,
+		                       sizeof(err)) < 0)
+			errs_add(err, errs);
+	if (errs->n + errs->more == before && st_config_validate(cfg, err, sizeof(err)) < 0)
+		errs_add(err, errs);
+	if (errs->n + errs->more == before)
+		return 0;
 	st_config_free(cfg);
-	return rc;
+	return (int)(errs->n + errs->more - before);
 }
 
 static int cli_parse(int argc, char **argv, st_cli_t *cli)
@@ -361,10 +408,14 @@ static void reload(st_app_t *app)
 	st_config_t cfg;
 	st_usm_users_t *users = NULL;
 	st_auth_t *auth = NULL;
+	st_errs_t errs = {.n = 0};
 	char err[1024];
 
-	if (config_build(&app->cli, &cfg, err, sizeof(err)) < 0) {
-		st_log(ST_LOG_ERROR, "reload: %s; keeping the running configuration", err);
+	if (config_build(&app->cli, &cfg, &errs) > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			st_log(ST_LOG_ERROR, "reload: %s", errs.v[i]);
+		st_log(ST_LOG_ERROR, "reload: keeping the running configuration");
+		errs_free(&errs);
 		return;
 	}
 	if (load_users(&cfg, &users, err, sizeof(err)) < 0 ||
@@ -391,37 +442,48 @@ static void reload(st_app_t *app)
 	st_config_free(&cfg);
 }
 
+/* -T: the configuration is valid; now what start-up needs from the system.
+ * Every problem on its own line and exit 1, or the effective configuration
+ * on stdout and exit 0. */
+static int check_only(st_app_t *app)
+{
+	st_errs_t errs = {.n = 0};
+	int n;
+
+	sink_conf_fill(app, 1);
+	n = st_preflight(&app->cfg, &app->sink_conf, errs_add, &errs);
+	if (n < 0)
+		errs_add("out of memory", &errs);
+	if (n == 0)
+		st_config_dump(&app->cfg, stdout);
+	errs_print(&errs);
+	errs_free(&errs);
+	st_config_free(&app->cfg);
+	return n == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static st_app_t app;
 	st_rt_t *rt = &app.rt;
 	st_http_t *http = NULL;
 	char err[1024] = "";
+	st_errs_t errs = {.n = 0};
 	sigset_t sigs;
 	int rc, code = 1;
 
 	if (cli_parse(argc, argv, &app.cli) < 0)
 		return 1;
-	if (config_build(&app.cli, &app.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "stormtrap: %s\n", err);
+	if (config_build(&app.cli, &app.cfg, &errs) > 0) {
+		/* with -T, files, ports and librdkafka are checked once these are fixed */
+		errs_print(&errs);
+		errs_free(&errs);
 		return 1;
 	}
 	st_log_setup((st_log_level_t)app.cfg.log_level,
 	             app.cfg.log_format == ST_CONFIG_LOG_FORMAT_JSON);
-	if (app.cli.check) {
-		/* also load what start-up would load, so -T catches a bad users file */
-		st_usm_users_t *users = NULL;
-
-		if (load_users(&app.cfg, &users, err, sizeof(err)) < 0) {
-			fprintf(stderr, "stormtrap: %s\n", err);
-			st_config_free(&app.cfg);
-			return 1;
-		}
-		st_usm_users_free(users);
-		st_config_dump(&app.cfg, stdout);
-		st_config_free(&app.cfg);
-		return 0;
-	}
+	if (app.cli.check)
+		return check_only(&app);
 
 	/* signals go to the main thread only: block them before any thread */
 	sigemptyset(&sigs);
