@@ -765,6 +765,36 @@ class Deploy(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class FileMode(OpsTest):
+    """file: outputs carry communities and user names: created 0640 unless
+    output.file.mode says otherwise, and the umask narrows either, as with
+    any open(2)."""
+
+    def created_mode(self, umask, *args):
+        old = os.umask(umask)
+        try:
+            c = self.collector(*args)
+        finally:
+            os.umask(old)
+        return os.stat(c.out).st_mode & 0o7777
+
+    def test_default_is_0640(self):
+        self.assertEqual(oct(self.created_mode(0o022)), oct(0o640))
+
+    def test_configured_mode(self):
+        self.assertEqual(oct(self.created_mode(0o022, "--set", "output.file.mode=0600")),
+                         oct(0o600))
+
+    def test_umask_still_applies(self):
+        self.assertEqual(oct(self.created_mode(0o027, "--set", "output.file.mode=0664")),
+                         oct(0o640))
+
+    def test_bad_mode_is_refused_by_name(self):
+        r = run("--set", "output.file.mode=0x1a4", "-T")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("output.file.mode: expected an octal file mode", r.stderr)
+
+
 class Smoke(OpsTest):
     """What scripts/install-smoke runs against the installed binary."""
 
