@@ -253,21 +253,27 @@ static int load_users(const st_config_t *cfg, st_usm_users_t **users, char *err,
 	return st_usm_users_load(cfg->users_file, users, err, errlen);
 }
 
-/* the effective configuration, secrets redacted, as one log line */
+/*
+ * The effective configuration, secrets redacted, one key per log line
+ * ("config: ingest.backend: recvmmsg  # command line"), at info: the log
+ * then says what every run ran with, and one key is one grep away.
+ */
 static void log_config(const st_config_t *cfg)
 {
-	char *text = NULL;
+	char *text = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	if (!f)
 		return;
 	st_config_dump(cfg, f);
-	fclose(f);
-	for (char *p = text; p && *p; p++)
-		if (*p == '\n')
-			*p = p[1] ? ';' : '\0';
-	st_log(ST_LOG_INFO, "configuration: %s", text ? text : "");
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			st_log(ST_LOG_INFO, "config: %s", line);
 	free(text);
 }
 

@@ -191,6 +191,13 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 			        u, st[s].failed_timeout, u, st[s].failed_purged, u,
 			        st[s].failed_rejected, u, st[s].failed_other);
 		}
+		family(out, "sink_shutdown_spooled_total", "counter",
+		       "Lines not delivered by shutdown.timeout, spooled for the next start (not "
+		       "an error)");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out,
+			        "stormtrap_sink_shutdown_spooled_total{sink=\"%s\"} %" PRIu64 "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].shutdown_spooled);
 		family(out, "sink_replayed_total", "counter", "Lines replayed from the spool");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_replayed_total{sink=\"%s\"} %" PRIu64 "\n",

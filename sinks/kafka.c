@@ -127,7 +127,11 @@ typedef struct st_kafka_sink {
 	st_sink_ctr_t failed_purged;
 	st_sink_ctr_t failed_rejected;
 	st_sink_ctr_t failed_other;
-	st_sink_ctr_t lost; /* failed and not spooled */
+	st_sink_ctr_t lost;             /* failed and not spooled */
+	st_sink_ctr_t shutdown_spooled; /* purged at close, into the spool */
+
+	char *brokers;       /* as the URI names them, for messages */
+	_Atomic int closing; /* kafka_close() purges: that is spooling, not failing */
 } st_kafka_sink_t;
 
 static int64_t now_mono_ms(void)
@@ -219,7 +223,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		break;
 	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
 	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-		st_sink_ctr_add(&ks->failed_purged, 1);
+		/* counted below when it is the shutdown's purge */
+		if (!atomic_load_explicit(&ks->closing, memory_order_relaxed))
+			st_sink_ctr_add(&ks->failed_purged, 1);
 		break;
 	default:
 		if (err_is_permanent(m->err))
@@ -230,10 +236,18 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	}
 	/* a record rescued before its token is resolved: the spool never
 	 * believes it done while it exists nowhere on disk */
-	if (err_is_permanent(m->err) || !ks->spool || rescue_message(ks, m, order) < 0)
+	int at_close = (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+	                m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) &&
+	               atomic_load_explicit(&ks->closing, memory_order_relaxed);
+	if (err_is_permanent(m->err) || !ks->spool || rescue_message(ks, m, order) < 0) {
 		st_sink_ctr_add(&ks->lost, 1);
-	else
+		if (at_close)
+			st_sink_ctr_add(&ks->failed_purged, 1); /* lost, so a failure after all */
+	} else {
 		ks->rescued_event = 1;
+		if (at_close)
+			st_sink_ctr_add(&ks->shutdown_spooled, 1);
+	}
 	if (token)
 		st_spool_resolve(ks->spool, token - 1);
 }
@@ -712,9 +726,33 @@ static int kafka_ready(const st_sink_t *sink)
 	return 1;
 }
 
+/* What the brokers look like to us, for the shutdown messages. */
+static void brokers_state(const st_kafka_sink_t *ks, int64_t now, char *buf, size_t len)
+{
+	int64_t down = atomic_load_explicit(&ks->down_since, memory_order_relaxed);
+	static const char *const states[] = {"producing directly", "spooling", "replaying"};
+
+	if (down)
+		snprintf(buf, len, "brokers %s all down for %" PRId64 " s, %s", ks->brokers,
+		         (now - down) / 1000, states[ks->state]);
+	else
+		snprintf(buf, len, "brokers %s reachable, %s", ks->brokers, states[ks->state]);
+}
+
+/* messages produced and not yet reported on */
+static uint64_t kafka_in_flight(const st_sink_t *sink)
+{
+	st_sink_stats_t st = {0};
+
+	sink->ops->stats(sink, &st);
+	return st.in_flight;
+}
+
 static int kafka_close(st_sink_t *sink, int timeout_ms)
 {
 	st_kafka_sink_t *ks = sink->impl;
+	uint64_t held, delivered0, left;
+	char state[512];
 	int64_t deadline;
 	int rc = 0;
 
@@ -728,12 +766,22 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	}
 	if (timeout_ms < 0)
 		timeout_ms = 0;
+	held = kafka_in_flight(sink);
+	delivered0 = st_sink_ctr_get(&ks->delivered);
+	if (held > 0) {
+		brokers_state(ks, now_mono_ms(), state, sizeof(state));
+		st_sink_log(sink, ST_LOG_INFO,
+		            "shutdown: waiting up to %d ms (shutdown.timeout) for %" PRIu64
+		            " notifications in flight (%s)",
+		            timeout_ms, held, state);
+	}
 	/* delivery reports are served here from now on (flush polls) */
 	rd_kafka_flush(ks->rk, timeout_ms);
 	if (rd_kafka_outq_len(ks->rk) > 0) {
 		/* undelivered at the deadline: back as delivery reports, into
 		 * the spool. With the brokers down nothing is on the wire, so
 		 * nothing purged can also have reached a broker. */
+		atomic_store(&ks->closing, 1);
 		rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		deadline = now_mono_ms() + ST_KAFKA_DRAIN_MS;
 		while (rd_kafka_outq_len(ks->rk) > 0 && now_mono_ms() < deadline)
@@ -749,6 +797,26 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 			rc = -EIO;
 		if (st_spool_sync(ks->spool) < 0)
 			rc = -EIO;
+	}
+	left = kafka_in_flight(sink);
+	if (held > 0)
+		st_sink_log(sink,
+		            st_sink_ctr_get(&ks->shutdown_spooled) || left ? ST_LOG_WARN
+		                                                           : ST_LOG_INFO,
+		            "shutdown: %" PRIu64 " delivered, %" PRIu64
+		            " went to the spool%s%s%s, %" PRIu64 " unaccounted",
+		            st_sink_ctr_get(&ks->delivered) - delivered0,
+		            st_sink_ctr_get(&ks->shutdown_spooled), ks->spool ? " (" : "",
+		            ks->spool ? ks->spool_path : "", ks->spool ? ")" : "", left);
+	if (ks->spool) {
+		st_spool_stats_t ss;
+
+		st_spool_stats(ks->spool, &ss);
+		if (ss.lines > 0)
+			st_sink_log(sink, ST_LOG_INFO,
+			            "shutdown: the spool in %s keeps %" PRIu64
+			            " notifications for the next start",
+			            ks->spool_path, ss.lines);
 	}
 	if (st_sink_ctr_get(&ks->lost) > 0 && rc == 0)
 		rc = -EIO;
@@ -773,9 +841,12 @@ static void kafka_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 	}
 	stats->written = st_sink_ctr_get(&ks->delivered);
 	stats->dropped += st_sink_ctr_get(&ks->lost);
-	stats->errors += failed;
+	stats->errors += failed; /* not the shutdown's purge (below) */
+	/* a shutdown's purge is no failure: those lines went to the spool */
+	failed += st_sink_ctr_get(&ks->shutdown_spooled);
 	stats->in_flight =
 	        produced > stats->written + failed ? produced - stats->written - failed : 0;
+	stats->shutdown_spooled = st_sink_ctr_get(&ks->shutdown_spooled);
 	stats->replayed = st_sink_ctr_get(&ks->replayed);
 	stats->failed_timeout = st_sink_ctr_get(&ks->failed_timeout);
 	stats->failed_purged = st_sink_ctr_get(&ks->failed_purged);
@@ -809,6 +880,7 @@ static void kafka_free(st_sink_t *sink)
 	free(ks->w);
 	free(ks->topic);
 	free(ks->spool_path);
+	free(ks->brokers);
 	free(ks);
 	sink->impl = NULL;
 }
@@ -1096,7 +1168,7 @@ out:
 		snprintf(err, errlen, "output '%s': out of memory", uri);
 	if (kconf)
 		rd_kafka_conf_destroy(kconf);
-	free(brokers);
+	ks->brokers = brokers;
 	if (rc < 0) {
 		ks->closed = 1; /* nothing was started or produced */
 		kafka_free(sink);

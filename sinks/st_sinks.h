@@ -65,6 +65,9 @@ typedef struct st_sink_stats {
 	uint64_t failed_purged;   /* purged at an outage or shutdown: spooled */
 	uint64_t failed_rejected; /* refused for good (too large, invalid): dropped */
 	uint64_t failed_other;    /* any other error: spooled */
+	/* undelivered when the sink closed (shutdown.timeout), purged from
+	 * librdkafka into the spool: not a failure, not in errors */
+	uint64_t shutdown_spooled;
 } st_sink_stats_t;
 
 /**

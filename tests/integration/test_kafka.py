@@ -12,6 +12,7 @@ JSON, with the right key and headers, and in order for its source:
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,7 +20,8 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY, Collector, ber_int, main, net_snmp, v2c_trap, varbind
+from harness import (BINARY, Collector, ber_int, main, net_snmp, parse_metrics, v2c_trap,
+                     varbind)
 
 TOPIC = "traps"
 SEQ_OID = "1.3.6.1.4.1.99.1"  # each test notification carries its number here
@@ -256,6 +258,7 @@ class KafkaTest(unittest.TestCase):
         self.assertEqual(c.stop(), 0, c.stderr_text())
         segments = glob.glob(os.path.join(self.spool, TOPIC, "*.seg"))
         self.assertTrue(segments, "the undelivered notifications were not spooled")
+        self.check_shutdown_log(c)
 
         # the next run replays the spool first; new traps queue behind it
         c2 = self.collector()
@@ -266,6 +269,36 @@ class KafkaTest(unittest.TestCase):
         self.assertEqual(c2.stop(), 0)
         self.assertEqual(glob.glob(os.path.join(self.spool, TOPIC, "*.seg")), [],
                          "the spool is empty once replayed")
+
+    def check_shutdown_log(self, c):
+        """SIGTERM with notifications in librdkafka and the brokers down: the
+        sink says what it waits for, then how many went to the spool; the
+        final counters count them as spooled at shutdown, not as failures."""
+        text = c.stderr_text()
+        uri = f"kafka://{self.mock.bootstrap}/{TOPIC}"
+        wait = re.search(rf"info: output '{re.escape(uri)}': shutdown: waiting up to "
+                         r"3000 ms \(shutdown.timeout\) for (\d+) notifications in flight "
+                         rf"\(brokers {re.escape(self.mock.bootstrap)} all down for \d+ s, "
+                         r"spooling\)", text)
+        self.assertTrue(wait, text[-3000:])
+        held = int(wait.group(1))
+        self.assertGreater(held, 0)
+        done = re.search(rf"warn: output '{re.escape(uri)}': shutdown: 0 delivered, (\d+) went "
+                         rf"to the spool \({re.escape(os.path.join(self.spool, TOPIC))}\), "
+                         r"0 unaccounted", text)
+        self.assertTrue(done, text[-3000:])
+        self.assertEqual(int(done.group(1)), held)
+        kept = re.search(r"shutdown: the spool in .* keeps (\d+) notifications for the next "
+                         r"start", text)
+        self.assertTrue(kept, text[-3000:])
+        self.assertGreaterEqual(int(kept.group(1)), held)
+        final = parse_metrics(text[text.rindex("# HELP stormtrap_datagrams_received_total"):])
+        sink = f'sink="{uri}"'
+        self.assertEqual(final[f"stormtrap_sink_shutdown_spooled_total{{{sink}}}"], held)
+        self.assertEqual(final[f'stormtrap_sink_delivery_failures_total{{{sink},error="purged"}}'],
+                         0)
+        self.assertEqual(final[f"stormtrap_sink_errors_total{{{sink}}}"], 0)
+        self.assertEqual(final[f"stormtrap_sink_in_flight{{{sink}}}"], 0)
 
     def test_librdkafka_logs_through_the_collector(self):
         c = self.collector("--set", "log.format=json", "--set", "log.level=debug",

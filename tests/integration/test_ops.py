@@ -765,6 +765,25 @@ class Deploy(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
+class StartupLog(OpsTest):
+    def test_effective_configuration_one_key_per_line(self):
+        """At start, every key of the effective configuration is one info
+        line "config: <key>: <value>", the same as -T prints, secrets
+        redacted."""
+        secret = "--set", "output.kafka.rdkafka.sasl.password=hunter2-secret"
+        c = self.collector("--set", "log.format=json", "--set", "shutdown.timeout=2s", *secret)
+        self.assertEqual(c.stop(), 0)
+        docs = [json.loads(line) for line in c.stderr_text().splitlines()]
+        config = [d["msg"][len("config: "):] for d in docs if d["msg"].startswith("config: ")]
+        self.assertTrue(all(d["level"] == "info" for d in docs
+                            if d["msg"].startswith("config: ")))
+        dump = run(*c.args[1:], "-T").stdout.splitlines()
+        self.assertEqual(config, [l for l in dump if not l.startswith("#")])
+        self.assertIn("shutdown.timeout: 2s  # command line", config)
+        self.assertIn('output.kafka.rdkafka.sasl.password: "<redacted>"', config)
+        self.assertNotIn("hunter2-secret", c.stderr_text())
+
+
 class FileMode(OpsTest):
     """file: outputs carry communities and user names: created 0640 unless
     output.file.mode says otherwise, and the umask narrows either, as with

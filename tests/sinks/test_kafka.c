@@ -542,6 +542,12 @@ Test(kafka, close_during_outage_leaves_a_spool_the_next_start_replays)
 	cr_assert_eq(st.written, 300);
 	cr_assert_eq(st.spooled, 700);
 	cr_assert_eq(st.dropped, 0);
+	/* what librdkafka still held was purged into the spool: spooled at
+	 * shutdown, not a delivery failure, not an error */
+	cr_assert_gt(st.shutdown_spooled, 0);
+	cr_assert_eq(st.failed_purged, 0);
+	cr_assert_eq(st.errors, 0);
+	cr_assert_eq(st.in_flight, 0);
 	st_sink_free(sink);
 
 	/* a new run: the spool goes first, new lines queue behind it */
