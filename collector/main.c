@@ -282,6 +282,7 @@ typedef struct st_app {
 	st_config_t cfg;
 	st_rt_t rt;
 	st_kafka_conf_t kafka; /* borrows from cfg */
+	size_t nusers;         /* SNMPv3 users loaded at start */
 	st_sink_conf_t sink_conf;
 } st_app_t;
 
@@ -362,6 +363,7 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 
 	if ((rc = load_users(cfg, &users, err, errlen)) < 0)
 		return rc;
+	app->nusers = users ? st_usm_users_count(users) : 0;
 	uconf = (st_usm_conf_t){
 	        .engine_id = cfg->snmp_engine_id.v,
 	        .engine_id_len = cfg->snmp_engine_id.len,
@@ -541,6 +543,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < rt->nsinks; i++)
 		st_log(ST_LOG_INFO, "output %s", st_sink_uri(rt->sinks[i]));
+	st_log(ST_LOG_INFO, "loaded %zu SNMPv3 users%s%s, %zu communities", app.nusers,
+	       app.cfg.users_file[0] ? " from " : "", app.cfg.users_file, app.cfg.communities.n);
 	log_config(&app.cfg);
 
 	for (;;) {

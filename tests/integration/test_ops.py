@@ -783,6 +783,12 @@ class StartupLog(OpsTest):
         self.assertIn('output.kafka.rdkafka.sasl.password: "<redacted>"', config)
         self.assertNotIn("hunter2-secret", c.stderr_text())
 
+    def test_users_and_communities_loaded_are_counted(self):
+        c = self.collector("--community", "public", "--community", "netops", users=USER_A)
+        self.assertEqual(c.stop(), 0)
+        self.assertIn(f"info: loaded 1 SNMPv3 users from {c.users}, 2 communities",
+                      c.stderr_text())
+
 
 class FileMode(OpsTest):
     """file: outputs carry communities and user names: created 0640 unless
