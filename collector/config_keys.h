@@ -31,7 +31,8 @@
  *
  * Keys under output.kafka.rdkafka. are not rows: that prefix is a family
  * whose members are librdkafka properties, kept in order as name/value
- * pairs (st_config_t.output_kafka_rdkafka) and checked by the Kafka sink.
+ * pairs (st_config_t.output_kafka_rdkafka) and judged by librdkafka
+ * itself, at -T and at the start.
  *
  * The docs strings end up in docs/CONFIGURATION.md: one line each, plain
  * text, no '|'.

@@ -58,7 +58,7 @@ typedef struct st_config_list {
 /** Ordered name/value pairs (the librdkafka properties). */
 typedef struct st_config_pairs {
 	char **kv; /* name0, value0, name1, value1, ..., NULL; or NULL when n == 0.
-	            * The layout st_sink_conf_t.rdkafka takes. */
+	            * The layout st_kafka_conf_t.rdkafka takes. */
 	size_t n;  /* pairs */
 } st_config_pairs_t;
 
@@ -188,7 +188,8 @@ int st_config_list_add(st_config_t *cfg, const char *key, const char *value, cha
  * @brief Checks that involve several keys or the final state: at least
  * one listen address and one output, no address or output twice, a topic
  * for every kafka:// output, a spool directory when Kafka is used,
- * a non-empty collector.name, snmp.engine_epoch not in the future.
+ * a non-empty collector.name, an output.file.mode that lets the owner
+ * write, snmp.engine_epoch not in the future.
  * @return 0 or ST_ERR_CONFIG with err naming the key.
  */
 int st_config_validate(const st_config_t *cfg, char *err, size_t errlen);
