@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 
 import yaml  # Debian's python3-yaml
 
-from harness import (BINARY, Collector, CollectorTest, SOURCE, main, net_snmp,
-                     parse_metrics, v2c_message, v2c_trap, varbind, tlv)
+from harness import (BINARY, Collector, CollectorTest, SOURCE, free_udp_port, main,
+                     net_snmp, parse_metrics, v2c_message, v2c_trap, varbind, tlv)
 
 USER_A = 'createUser alice SHA-256 "alice auth pass" AES "alice priv pass"\n'
 USER_B = 'createUser bob SHA "bob-auth-pass" AES "bob-priv-pass"\n'
@@ -50,6 +50,18 @@ def get(url, timeout=5):
 def run(*args, env=None, timeout=30):
     return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout,
                           env=dict(os.environ, **(env or {})))
+
+
+def free_ports():
+    """-T binds the listen and metrics addresses as the start would: where a
+    test checks a shipped configuration rather than this host's ports, it
+    points them at free ones (a host running snmptrapd on 162 must not
+    fail it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        tcp = s.getsockname()[1]
+    return ["-l", f"udp://127.0.0.1:{free_udp_port()}",
+            "--set", f"metrics.listen=127.0.0.1:{tcp}"]
 
 
 def v3_trap(c, user, auth, auth_pass, priv=None, priv_pass=None,
@@ -521,12 +533,13 @@ class CheckConfig(unittest.TestCase):
 
     def test_examples_are_valid(self):
         ex = os.path.join(SOURCE, "examples")
+        ports = free_ports()
         r = run("-c", os.path.join(ex, "stormtrap.yaml"), "-u", os.path.join(ex, "users.conf"),
-                "-T")
+                *ports, "-T")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn('metrics.listen: ":9163"', r.stdout)
+        self.assertIn("output.file.mode: 0640  # file", r.stdout)
         # the dump loads back (st_config_dump's promise), and says the same
-        again = run("-c", self.write("dump.yaml", r.stdout), "-T")
+        again = run("-c", self.write("dump.yaml", r.stdout), *ports, "-T")
         self.assertEqual(again.returncode, 0, again.stderr)
         strip = lambda t: [l.split("  #")[0] for l in t.splitlines() if not l.startswith("#")]
         self.assertEqual(strip(again.stdout), strip(r.stdout))
@@ -666,7 +679,7 @@ class Deploy(unittest.TestCase):
             if dest == senv.get("STORMTRAP_USERS_FILE"):
                 senv["STORMTRAP_USERS_FILE"] = os.path.normpath(
                     os.path.join(self.path("deploy"), src))
-        r = run("-c", self.path("examples", "stormtrap.yaml"), "-T", env=senv)
+        r = run("-c", self.path("examples", "stormtrap.yaml"), *free_ports(), "-T", env=senv)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("kafka://kafka:9092/snmp-notifications", r.stdout)
 
@@ -712,7 +725,7 @@ class Deploy(unittest.TestCase):
         conf = os.path.join(tmp, "stormtrap.yaml")
         with open(conf, "w") as f:
             f.write(cm["data"]["stormtrap.yaml"])
-        r = run("-c", conf, "-u", users, "-T")
+        r = run("-c", conf, "-u", users, *free_ports(), "-T")
         self.assertEqual(r.returncode, 0, r.stderr)
         # pods run as the image's user, without capabilities
         self.assertEqual(pod["securityContext"]["runAsUser"], 10001)
@@ -739,7 +752,7 @@ class Deploy(unittest.TestCase):
         self.assertIn("StateDirectory", kv)
         # the unit's environment is valid configuration for its ExecStart
         env = dict(e.split("=", 1) for e in kv["Environment"])
-        r = run("-c", self.path("examples", "stormtrap.yaml"), "-T", env=env)
+        r = run("-c", self.path("examples", "stormtrap.yaml"), *free_ports(), "-T", env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(any(v.startswith("/var/lib/stormtrap") for v in env.values()))
         self.assertIn("stormtrap", kv["StateDirectory"][0].split())
