@@ -166,8 +166,8 @@ struct st_rt {
 	size_t rcvbuf, ring_bytes;
 	unsigned batch;
 	int affinity;
-	const char *name; /* collector name */
-	int out_community, out_raw;
+	const char *name;                            /* collector name */
+	int out_community, out_raw, out_big_numbers; /* out_big_numbers: ST_JSON_BIG_* */
 	int log_bad_packets;
 
 	st_listener_t *lis;

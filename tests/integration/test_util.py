@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Behaviour seen through the real binaries: stormtrap-bench says why a run
-delivered nothing (and exits non-zero)."""
+delivered nothing (and exits non-zero), the JSON options for big Counter64
+values and NUL-padded strings, and the documented decoder limits."""
 import json
 import os
 import subprocess
+import time
 
-from harness import SOURCE, CollectorTest, main
+from harness import (SOURCE, Collector, CollectorTest, ber_int, main, net_snmp, v2c_trap,
+                     varbind)
 
 BUILD = os.environ.get("ST_BUILD", os.path.join(SOURCE, "build"))
 BENCH = os.environ.get("ST_BENCH", os.path.join(BUILD, "bench", "stormtrap-bench"))
@@ -69,6 +72,96 @@ class BenchSaysWhy(CollectorTest):
         self.assertEqual(r.returncode, 1)
         self.assertIn("--target", r.stderr)
         self.assertIn("brackets", r.stderr)
+
+
+class JsonOptions(CollectorTest):
+    """output.big_numbers and the NUL-padding rule, through snmptrap."""
+
+    VARBINDS = ["1.3.6.1.4.1.99.1.1", "C", "18446744073709551615",
+                "1.3.6.1.4.1.99.1.2", "C", "9007199254740991",
+                "1.3.6.1.4.1.99.1.3", "x", "4769302f3700",    # "Gi0/7" NUL
+                "1.3.6.1.4.1.99.1.4", "x", "6100620000"]      # "a" NUL "b" NUL NUL
+
+    def trap(self, c):
+        r = net_snmp("snmptrap", "-v", "2c", "-c", "public", c.target(), "",
+                     "1.3.6.1.4.1.99.0.1", *self.VARBINDS)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return c.wait_lines(1)[0]
+
+    def raw_line(self, c):
+        with open(c.out) as f:
+            return f.readline()
+
+    def test_default_writes_numbers(self):
+        c = self.collector()
+        line = self.trap(c)
+        vbs = line["varbinds"]
+        self.assertIn('"value":18446744073709551615}', self.raw_line(c))
+        self.assertEqual(vbs[1]["value"], 9007199254740991)
+
+    def test_big_numbers_string(self):
+        c = self.collector("--set", "output.big_numbers=string")
+        vbs = self.trap(c)["varbinds"]
+        self.assertEqual(vbs[0], {"oid": "1.3.6.1.4.1.99.1.1", "type": "Counter64",
+                                  "value": "18446744073709551615"})
+        # below 2^53 a double is exact: still a number
+        self.assertEqual(vbs[1]["value"], 9007199254740991)
+
+    def test_bad_big_numbers_value_is_refused(self):
+        c = Collector("--set", "output.big_numbers=text")
+        try:
+            self.assertEqual(c.start(expect_ok=False), 1)
+            self.assertIn("output.big_numbers", c.stderr_text())
+        finally:
+            c.stop()
+
+    def test_nul_padding_is_trimmed_and_counted(self):
+        c = self.collector()
+        vbs = self.trap(c)["varbinds"]
+        self.assertEqual(vbs[2], {"oid": "1.3.6.1.4.1.99.1.3", "type": "OctetString",
+                                  "value": "Gi0/7", "nul_padding": 1})
+        # a NUL inside the text: hex, nothing trimmed
+        self.assertEqual(vbs[3], {"oid": "1.3.6.1.4.1.99.1.4", "type": "OctetString",
+                                  "value": "6100620000", "encoding": "hex"})
+
+
+class Limits(CollectorTest):
+    """docs/JSON.md "Limits": 512 varbinds, 128 sub-identifiers; beyond them
+    the notification is a counted drop (malformed), never a line."""
+
+    MALFORMED = 'stormtrap_drops_total{reason="malformed"}'
+
+    def test_512_varbinds_pass_513_are_dropped(self):
+        c = self.collector()
+        # sysUpTime.0 and snmpTrapOID.0 count: 2 + 510 = 512
+        ok = v2c_trap(1, extra=[varbind(f"1.3.6.1.4.1.99.2.{i}", ber_int(i))
+                                for i in range(510)])
+        over = v2c_trap(2, extra=[varbind(f"1.3.6.1.4.1.99.2.{i}", ber_int(i))
+                                  for i in range(511)])
+        c.send(ok)
+        c.send(over)
+        c.send(v2c_trap(3))
+        c.wait_lines(2)
+        time.sleep(0.2)
+        # each send is a new source port, so ingest threads may reorder them
+        lines = sorted(c.lines(), key=lambda line: line["request_id"])
+        self.assertEqual([line["request_id"] for line in lines], [1, 3])
+        self.assertEqual(len(lines[0]["varbinds"]), 510)
+        self.assertEqual(c.metrics()[self.MALFORMED], 1)
+
+    def test_128_subids_pass_129_are_dropped(self):
+        c = self.collector()
+        oid128 = "1.3." + ".".join(["1"] * 126)
+        oid129 = oid128 + ".1"
+        c.send(v2c_trap(1, extra=[varbind(oid128, ber_int(1))]))
+        c.send(v2c_trap(2, extra=[varbind(oid129, ber_int(1))]))
+        c.send(v2c_trap(3))
+        c.wait_lines(2)
+        time.sleep(0.2)
+        lines = sorted(c.lines(), key=lambda line: line["request_id"])
+        self.assertEqual([line["request_id"] for line in lines], [1, 3])
+        self.assertEqual(lines[0]["varbinds"][0]["oid"], oid128)
+        self.assertEqual(c.metrics()[self.MALFORMED], 1)
 
 
 if __name__ == "__main__":
