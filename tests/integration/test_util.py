@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Behaviour seen through the real binaries: stormtrap-bench says why a run
-delivered nothing (and exits non-zero), the JSON options for big Counter64
-values and NUL-padded strings, and the documented decoder limits."""
+"""Behaviour seen through the real binaries, for the hardening changes of
+this branch: stormtrap-bench says why a run delivered nothing (and exits
+non-zero), the JSON options for big Counter64 values and NUL-padded strings,
+and the paged /engines endpoint that leaves the collector's own engine out."""
 import json
 import os
+import re
+import shutil
 import subprocess
 import time
 
 from harness import (SOURCE, Collector, CollectorTest, ber_int, main, net_snmp, v2c_trap,
                      varbind)
+from test_ops import HttpCollector, get
 
 BUILD = os.environ.get("ST_BUILD", os.path.join(SOURCE, "build"))
 BENCH = os.environ.get("ST_BENCH", os.path.join(BUILD, "bench", "stormtrap-bench"))
@@ -17,6 +21,8 @@ USER, AUTH_PASS, PRIV_PASS = "benchuser", "authpass123", "privpass123"
 USERS = f"createUser {USER} SHA {AUTH_PASS} AES {PRIV_PASS}\n"
 V3 = ["--version", "3", "--auth", "SHA", "--auth-pass", AUTH_PASS, "--priv", "AES",
       "--priv-pass", PRIV_PASS]
+# stormtrap's default snmp.engine_id
+OWN_ENGINE = "800000000473746f726d74726170"
 
 
 def bench(target, *args, timeout=60):
@@ -162,6 +168,66 @@ class Limits(CollectorTest):
         self.assertEqual([line["request_id"] for line in lines], [1, 3])
         self.assertEqual(lines[0]["varbinds"][0]["oid"], oid128)
         self.assertEqual(c.metrics()[self.MALFORMED], 1)
+
+
+class EnginesPaged(CollectorTest):
+    """/engines: remote engines only, in pages with a Link to the next."""
+
+    def http_collector(self, **kw):
+        c = HttpCollector(**kw)
+        self.addCleanup(shutil.rmtree, c.tmp, True)
+        c.start()
+        self.addCleanup(c.stop)
+        return c
+
+    def test_pages_cover_every_remote_engine_once(self):
+        c = self.http_collector(users=USERS)
+        url = f"udp://127.0.0.1:{c.port}"
+        # five sender engines (traps), and informs, which put our own
+        # engine in the USM cache
+        rc, _, err = bench(url, "--count", "50", "--rate", "1000", "--engines", "5",
+                           "--user", USER, *V3)
+        self.assertEqual(rc, 0, err)
+        rc, _, err = bench(url, "--inform", "--count", "5", "--rate", "100", "--user", USER,
+                           *V3)
+        self.assertEqual(rc, 0, err)
+        c.wait_lines(55)
+
+        status, headers, body = get(c.http + "/engines")
+        self.assertEqual(status, 200)
+        self.assertIsNone(headers.get("Link"))
+        everything = [e["engine_id"] for e in json.loads(body)]
+        self.assertEqual(len(everything), 5, everything)
+        self.assertNotIn(OWN_ENGINE, everything)
+        self.assertEqual(everything, sorted(everything))
+
+        seen, pages, path = [], 0, "/engines?limit=2"
+        while path:
+            status, headers, body = get(c.http + path)
+            self.assertEqual(status, 200, body)
+            page = [e["engine_id"] for e in json.loads(body)]
+            self.assertLessEqual(len(page), 2)
+            seen += page
+            pages += 1
+            link = headers.get("Link")
+            if link:
+                m = re.fullmatch(r'<(/engines\?limit=2&after=([0-9a-f]+))>; rel="next"', link)
+                self.assertIsNotNone(m, link)
+                self.assertEqual(m.group(2), page[-1])
+            path = m.group(1) if link else None
+        self.assertEqual(pages, 3)
+        self.assertEqual(seen, everything)
+
+        status, _, body = get(c.http + f"/engines?after={everything[-1]}")
+        self.assertEqual((status, json.loads(body)), (200, []))
+
+    def test_bad_paging_arguments_are_400(self):
+        c = self.http_collector()
+        for q, why in (("limit=0", "limit"), ("limit=10001", "limit"), ("limit=x", "limit"),
+                       ("after=xyz", "after"), ("after=abc", "after")):
+            status, _, body = get(c.http + "/engines?" + q)
+            self.assertEqual(status, 400, q)
+            self.assertIn(why, body, q)
 
 
 if __name__ == "__main__":
