@@ -156,7 +156,7 @@ static int parse_uint(const char *name, const char *s, unsigned long long lo, un
                       unsigned long long *out, char *err, size_t errlen)
 {
 	char *end;
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -247,7 +247,7 @@ static void opts_default(bench_opts_t *o)
 /* where to: --target, --sources */
 static int opt_target(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	int rc;
 
 	switch (c) {
@@ -265,7 +265,7 @@ static int opt_target(bench_opts_t *o, int c, const char *arg, char *err, size_t
 /* how much and how fast: --rate, --duration, --count, --threads, --batch */
 static int opt_rate(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char *end;
 	int rc;
 
@@ -306,7 +306,7 @@ static int opt_rate(bench_opts_t *o, int c, const char *arg, char *err, size_t e
 /* what is sent: --version, --inform, --community, --varbinds, --timeout */
 static int opt_message(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	int rc;
 
 	switch (c) {
@@ -344,7 +344,7 @@ static int opt_message(bench_opts_t *o, int c, const char *arg, char *err, size_
  * --engine-id */
 static int opt_security(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	int rc, n;
 
 	switch (c) {
