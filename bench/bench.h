@@ -79,11 +79,35 @@ static inline void st_bench_put_reqid(uint8_t *buf, size_t off, int32_t id)
 	buf[off + 3] = (uint8_t)u;
 }
 
+/* ------------------------------------------------------------------ */
+/* Verdict                                                            */
+/* ------------------------------------------------------------------ */
+
+/** Reports by the usmStats counter they carry: ST_USM_STAT_* 1..6, and 0
+ * for a Report that carries none of them. */
+#define ST_BENCH_REPORT_KINDS 7
+
+/** What a run delivered, summed over its threads. */
+typedef struct st_bench_outcome {
+	int inform;          /* informs were sent (acks expected) */
+	unsigned timeout_ms; /* the inform timeout */
+	uint64_t sent, errors, acked, timeouts, unmatched;
+	uint64_t reports[ST_BENCH_REPORT_KINDS];
+	int send_errno; /* the last send error, 0: none */
+} st_bench_outcome_t;
+
 /**
- * @brief Parse a hex string ("80001f88..." or "0x80001f88...").
- * @return the number of octets, or -EINVAL.
+ * @brief Did the run deliver anything, and if not, why.
+ *
+ * A run fails when every send failed ("every send failed: 20 errors, the
+ * last: Connection refused"), when nothing was sent, or when informs were
+ * sent and none was acked; the reason is then what the receiver answered
+ * ("no inform acked: 2000 Reports usmStatsUnknownUserNames"), or that it
+ * did not ("2000 timed out after 1000 ms").
+ * @param why receives the reason (plain text, no quotes or backslashes)
+ * @return 0 when something was delivered, -1 with why filled otherwise
  */
-int st_bench_hex(const char *hex, uint8_t *out, size_t cap);
+int st_bench_verdict(const st_bench_outcome_t *out, char *why, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Latency histogram                                                  */

@@ -21,12 +21,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "st_util.h"
 
 #define FLOOR_BATCH       256
 #define FLOOR_DGRAM       2048 /* longer datagrams are counted, their tail is cut */
@@ -35,7 +36,7 @@
 typedef struct floor_thread {
 	pthread_t tid;
 	int fd;
-	_Atomic uint64_t received, bytes, drops;
+	st_counter_t received, bytes, drops; /* written by the thread, summed by main */
 } floor_thread_t;
 
 static void *count_main(void *arg)
@@ -82,62 +83,20 @@ static void *count_main(void *arg)
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 				uint32_t d;
 				memcpy(&d, CMSG_DATA(c), sizeof(d));
-				atomic_store_explicit(&t->drops, d, memory_order_relaxed);
+				st_counter_set(&t->drops, d);
 			}
 		}
-		atomic_store_explicit(&t->received, received, memory_order_relaxed);
-		atomic_store_explicit(&t->bytes, bytes, memory_order_relaxed);
+		st_counter_set(&t->received, received);
+		st_counter_set(&t->bytes, bytes);
 	}
-}
-
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128];
-	const char *p = strncmp(s, "udp://", 6) == 0 ? s + 6 : s, *colon;
-	char *end;
-	unsigned long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (*p == '[') {
-		const char *rb = strchr(p, ']');
-		if (!rb || rb[1] != ':' || (size_t)(rb - p - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, p + 1, (size_t)(rb - p - 1));
-		host[rb - p - 1] = 0;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(p, ':');
-		if (!colon || (size_t)(colon - p) >= sizeof(host))
-			return -1;
-		memcpy(host, p, (size_t)(colon - p));
-		host[colon - p] = 0;
-	}
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port > 65535)
-		return -1;
-	if (strchr(host, ':')) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1 ? 0 : -1;
-	}
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)port);
-	*len = sizeof(*sin);
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }
 
 static void print_counts(floor_thread_t *th, unsigned n)
 {
-	uint64_t received = 0, bytes = 0, drops = 0;
+	uint64_t received = st_counter_sum(&th[0].received, n, sizeof(th[0]));
+	uint64_t bytes = st_counter_sum(&th[0].bytes, n, sizeof(th[0]));
+	uint64_t drops = st_counter_sum(&th[0].drops, n, sizeof(th[0]));
 
-	for (unsigned i = 0; i < n; i++) {
-		received += atomic_load_explicit(&th[i].received, memory_order_relaxed);
-		bytes += atomic_load_explicit(&th[i].bytes, memory_order_relaxed);
-		drops += atomic_load_explicit(&th[i].drops, memory_order_relaxed);
-	}
 	printf("received=%" PRIu64 " bytes=%" PRIu64 " drops=%" PRIu64 "\n", received, bytes,
 	       drops);
 	fflush(stdout);
@@ -165,6 +124,7 @@ int main(int argc, char **argv)
 	const char *listen_at = NULL;
 	unsigned nthreads = 1;
 	int rcvbuf = 32 << 20, c, one = 1, sig;
+	char err[256];
 	sigset_t set;
 
 	while ((c = getopt_long(argc, argv, "l:t:r:h", longopts, NULL)) != -1) {
@@ -186,8 +146,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!listen_at || parse_listen(listen_at, &ss, &sslen) < 0 || nthreads < 1 ||
-	    nthreads > FLOOR_MAX_THREADS || rcvbuf <= 0) {
+	if (listen_at && st_addr_parse(listen_at, 0, &ss, &sslen, err, sizeof(err)) < 0) {
+		fprintf(stderr, "st-floor: -l %s\n", err);
+		return 1;
+	}
+	if (!listen_at || nthreads < 1 || nthreads > FLOOR_MAX_THREADS || rcvbuf <= 0) {
 		usage(stderr);
 		return 1;
 	}

@@ -14,6 +14,7 @@
  * decoder and JSON encoder see a realistic mix rather than one INTEGER.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -210,32 +211,53 @@ int st_bench_tmpl_scoped(st_bench_tmpl_t *t, uint8_t pdu_type, const uint8_t *ct
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* ------------------------------------------------------------------ */
+/* Verdict                                                            */
+/* ------------------------------------------------------------------ */
 
-int st_bench_hex(const char *hex, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
+/* the usmStats counters a Report may carry, by ST_USM_STAT_* (usm/st_usm.h;
+ * 1.3.6.1.6.3.15.1.1.N.0) */
+static const char *const report_name[ST_BENCH_REPORT_KINDS] = {
+        "that are not usmStats",    "usmStatsUnsupportedSecLevels", "usmStatsNotInTimeWindows",
+        "usmStatsUnknownUserNames", "usmStatsUnknownEngineIDs",     "usmStatsWrongDigests",
+        "usmStatsDecryptionErrors",
+};
 
-	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-		hex += 2;
-	if (strlen(hex) % 2)
-		return -EINVAL;
-	for (; hex[0]; hex += 2) {
-		int hi = hexval((unsigned char)hex[0]), lo = hexval((unsigned char)hex[1]);
-		if (hi < 0 || lo < 0 || n == cap)
-			return -EINVAL;
-		out[n++] = (uint8_t)(hi << 4 | lo);
+int st_bench_verdict(const st_bench_outcome_t *out, char *why, size_t len)
+{
+	size_t n;
+
+	if (out->sent == 0 && out->errors > 0) {
+		snprintf(why, len, "every send failed: %" PRIu64 " errors, the last: %s",
+		         out->errors, strerror(out->send_errno));
+		return -1;
 	}
-	return (int)n;
+	if (out->sent == 0) {
+		snprintf(why, len, "nothing was sent");
+		return -1;
+	}
+	if (!out->inform || out->acked > 0)
+		return 0;
+	n = (size_t)snprintf(why, len, "no inform acked:");
+	/* the usmStats first, in their order, the other Reports last */
+	for (unsigned k = 1; k <= ST_BENCH_REPORT_KINDS && n < len; k++) {
+		unsigned kind = k % ST_BENCH_REPORT_KINDS;
+
+		if (out->reports[kind])
+			n += (size_t)snprintf(why + n, len - n, " %" PRIu64 " Reports %s,",
+			                      out->reports[kind], report_name[kind]);
+	}
+	if (n < len && out->timeouts)
+		n += (size_t)snprintf(why + n, len - n, " %" PRIu64 " timed out after %u ms,",
+		                      out->timeouts, out->timeout_ms);
+	if (n < len && out->unmatched)
+		n += (size_t)snprintf(why + n, len - n, " %" PRIu64 " replies matched no inform,",
+		                      out->unmatched);
+	if (n < len && why[n - 1] == ',')
+		why[n - 1] = '\0';
+	else if (n < len)
+		snprintf(why + n, len - n, " no Response came back");
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -7,7 +7,7 @@
  * v3 st_usm_process() (authenticate, check time, decrypt), then
  * st_json_encode(). The corpus is built at start with the load generator's
  * own templates and v3 sender (16 engines, so the USM cache sees more than
- * one), plus the real Net-SNMP and pysnmp datagrams of tests/codec/captures.h.
+ * one), plus the real Net-SNMP and pysnmp datagrams of testdata/captures.h.
  * Each scenario cycles through its corpus on one thread; the rate is
  * messages per second of that thread's CPU time (CLOCK_THREAD_CPUTIME_ID),
  * so it is a per-core figure even when the machine is busy with something
@@ -69,7 +69,7 @@ typedef struct pipe_ctx {
 static const char users_text[] =
         "createUser bench-auth SHA authpass123\n"
         "createUser bench-priv SHA authpass123 AES privpass123\n"
-        /* the captured datagrams' users (tests/codec/captures.h) */
+        /* the captured datagrams' users (testdata/captures.h) */
         "createUser -e 0x8000000001020304 bob\n"
         "createUser -e 0x80001f8880aabbccdd alice SHA authpass123 AES privpass123\n";
 

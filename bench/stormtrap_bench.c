@@ -55,6 +55,7 @@
 #include "bench.h"
 #include "st_codec.h"
 #include "st_usm.h"
+#include "st_util.h"
 
 #define BENCH_MAX_BATCH         64    /* datagrams per sendmmsg() */
 #define BENCH_RECV_BATCH        64    /* responses per recvmmsg() */
@@ -83,6 +84,7 @@ typedef struct bench_opts {
 	socklen_t target_len;
 	double rate; /* 0: max */
 	double duration;
+	int have_duration;
 	uint64_t count;
 	int version; /* ST_SNMP_* */
 	int inform;
@@ -132,63 +134,29 @@ static void usage(FILE *f)
 	        "  --batch N           datagrams per sendmmsg (default: by rate, at most 64)\n"
 	        "  --timeout MS        inform timeout (default 1000)\n"
 	        "  --json              print the report as JSON\n"
-	        "  --no-progress       no progress line\n");
+	        "  --no-progress       no progress line\n"
+	        "exit status: 0 when something was delivered, 1 for bad options or a failed\n"
+	        "setup, 2 when nothing was (every send failed, or no inform was acked), with\n"
+	        "the reason on stderr, e.g. \"no inform acked: 20 Reports "
+	        "usmStatsUnknownUserNames\"\n");
 }
 
 static int parse_target(bench_opts_t *o, const char *s, char *err, size_t errlen)
 {
-	char host[128];
-	const char *p = s, *colon;
-	unsigned long port;
-	char *end;
+	char why[192];
 
-	if (strncmp(p, "udp://", 6) == 0)
-		p += 6;
-	if (*p == '[') {
-		const char *rb = strchr(p, ']');
-		if (!rb || rb[1] != ':' || (size_t)(rb - p - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, p + 1, (size_t)(rb - p - 1));
-		host[rb - p - 1] = 0;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(p, ':');
-		if (!colon || (size_t)(colon - p) >= sizeof(host))
-			goto bad;
-		memcpy(host, p, (size_t)(colon - p));
-		host[colon - p] = 0;
-	}
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535)
-		goto bad;
-	memset(&o->target, 0, sizeof(o->target));
-	if (strchr(host, ':')) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&o->target;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			goto bad;
-		o->target_len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&o->target;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
-		              &sin->sin_addr) != 1)
-			goto bad;
-		o->target_len = sizeof(*sin);
+	if (st_addr_parse(s, ST_ADDR_LOCALHOST, &o->target, &o->target_len, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--target: %s", why);
+		return -EINVAL;
 	}
 	return 0;
-bad:
-	snprintf(err, errlen, "--target: '%s' is not udp://IPV4:PORT or udp://[IPV6]:PORT", s);
-	return -EINVAL;
 }
 
 static int parse_uint(const char *name, const char *s, unsigned long long lo, unsigned long long hi,
                       unsigned long long *out, char *err, size_t errlen)
 {
 	char *end;
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -225,36 +193,43 @@ enum {
 	OPT_HELP,
 };
 
-static int parse_args(bench_opts_t *o, int argc, char **argv, char *err, size_t errlen)
+static const struct option longopts[] = {
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"version", required_argument, NULL, OPT_VERSION},
+        {"inform", no_argument, NULL, OPT_INFORM},
+        {"community", required_argument, NULL, OPT_COMMUNITY},
+        {"user", required_argument, NULL, OPT_USER},
+        {"auth", required_argument, NULL, OPT_AUTH},
+        {"auth-pass", required_argument, NULL, OPT_AUTH_PASS},
+        {"priv", required_argument, NULL, OPT_PRIV},
+        {"priv-pass", required_argument, NULL, OPT_PRIV_PASS},
+        {"engines", required_argument, NULL, OPT_ENGINES},
+        {"engine-id", required_argument, NULL, OPT_ENGINE_ID},
+        {"sources", required_argument, NULL, OPT_SOURCES},
+        {"varbinds", required_argument, NULL, OPT_VARBINDS},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+};
+
+/*
+ * Options by concern. Each opt_* function takes the options of its concern
+ * and returns 0 (taken), -EINVAL (taken, bad value; err filled) or
+ * OPT_NOT_MINE; each check_* function checks its concern's combination once
+ * every option is read.
+ */
+#define OPT_NOT_MINE 1
+
+static void opts_default(bench_opts_t *o)
 {
-	static const struct option longopts[] = {
-	        {"target", required_argument, NULL, OPT_TARGET},
-	        {"rate", required_argument, NULL, OPT_RATE},
-	        {"duration", required_argument, NULL, OPT_DURATION},
-	        {"count", required_argument, NULL, OPT_COUNT},
-	        {"version", required_argument, NULL, OPT_VERSION},
-	        {"inform", no_argument, NULL, OPT_INFORM},
-	        {"community", required_argument, NULL, OPT_COMMUNITY},
-	        {"user", required_argument, NULL, OPT_USER},
-	        {"auth", required_argument, NULL, OPT_AUTH},
-	        {"auth-pass", required_argument, NULL, OPT_AUTH_PASS},
-	        {"priv", required_argument, NULL, OPT_PRIV},
-	        {"priv-pass", required_argument, NULL, OPT_PRIV_PASS},
-	        {"engines", required_argument, NULL, OPT_ENGINES},
-	        {"engine-id", required_argument, NULL, OPT_ENGINE_ID},
-	        {"sources", required_argument, NULL, OPT_SOURCES},
-	        {"varbinds", required_argument, NULL, OPT_VARBINDS},
-	        {"threads", required_argument, NULL, OPT_THREADS},
-	        {"batch", required_argument, NULL, OPT_BATCH},
-	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	        {"json", no_argument, NULL, OPT_JSON},
-	        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-	        {"help", no_argument, NULL, OPT_HELP},
-	        {NULL, 0, NULL, 0},
-	};
 	static const uint8_t default_prefix[] = {0x80, 0x00, 0x1f, 0x88, 0x05, 's', 't', 'b', 0x00};
-	unsigned long long v;
-	int c, rc, have_duration = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->rate = 10000;
@@ -267,118 +242,228 @@ static int parse_args(bench_opts_t *o, int argc, char **argv, char *err, size_t 
 	o->progress = 1;
 	memcpy(o->engine_prefix, default_prefix, sizeof(default_prefix));
 	o->engine_prefix_len = sizeof(default_prefix);
+}
 
+/* where to: --target, --sources */
+static int opt_target(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v = 0;
+	int rc;
+
+	switch (c) {
+	case OPT_TARGET:
+		o->target_str = arg;
+		return parse_target(o, arg, err, errlen);
+	case OPT_SOURCES:
+		rc = parse_uint("--sources", arg, 1, 100000, &v, err, errlen);
+		o->sources = (unsigned)v;
+		return rc;
+	}
+	return OPT_NOT_MINE;
+}
+
+/* how much and how fast: --rate, --duration, --count, --threads, --batch */
+static int opt_rate(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v = 0;
+	char *end;
+	int rc;
+
+	switch (c) {
+	case OPT_RATE:
+		if (strcmp(arg, "max") == 0) {
+			o->rate = 0;
+			return 0;
+		}
+		rc = parse_uint("--rate", arg, 1, 100000000, &v, err, errlen);
+		o->rate = (double)v;
+		return rc;
+	case OPT_DURATION:
+		o->duration = strtod(arg, &end);
+		if (*end || !(o->duration > 0) || o->duration > 1e7) {
+			snprintf(err, errlen,
+			         "--duration: '%s' is not a positive number of seconds", arg);
+			return -EINVAL;
+		}
+		o->have_duration = 1;
+		return 0;
+	case OPT_COUNT:
+		rc = parse_uint("--count", arg, 1, UINT64_MAX / 2, &v, err, errlen);
+		o->count = v;
+		return rc;
+	case OPT_THREADS:
+		rc = parse_uint("--threads", arg, 1, 256, &v, err, errlen);
+		o->threads = (unsigned)v;
+		return rc;
+	case OPT_BATCH:
+		rc = parse_uint("--batch", arg, 1, BENCH_MAX_BATCH, &v, err, errlen);
+		o->batch = (unsigned)v;
+		return rc;
+	}
+	return OPT_NOT_MINE;
+}
+
+/* what is sent: --version, --inform, --community, --varbinds, --timeout */
+static int opt_message(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v = 0;
+	int rc;
+
+	switch (c) {
+	case OPT_VERSION:
+		if (strcmp(arg, "1") == 0)
+			o->version = ST_SNMP_V1;
+		else if (strcmp(arg, "2c") == 0 || strcmp(arg, "2") == 0)
+			o->version = ST_SNMP_V2C;
+		else if (strcmp(arg, "3") == 0)
+			o->version = ST_SNMP_V3;
+		else {
+			snprintf(err, errlen, "--version: '%s' is not 1, 2c or 3", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_INFORM:
+		o->inform = 1;
+		return 0;
+	case OPT_COMMUNITY:
+		o->community = arg;
+		return 0;
+	case OPT_VARBINDS:
+		rc = parse_uint("--varbinds", arg, 0, ST_BENCH_MAX_VARBINDS, &v, err, errlen);
+		o->varbinds = (unsigned)v;
+		return rc;
+	case OPT_TIMEOUT:
+		rc = parse_uint("--timeout", arg, 1, 600000, &v, err, errlen);
+		o->timeout_ms = (unsigned)v;
+		return rc;
+	}
+	return OPT_NOT_MINE;
+}
+
+/* v3 security: --user, --auth, --auth-pass, --priv, --priv-pass, --engines,
+ * --engine-id */
+static int opt_security(bench_opts_t *o, int c, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v = 0;
+	int rc, n;
+
+	switch (c) {
+	case OPT_USER:
+		o->user = arg;
+		return 0;
+	case OPT_AUTH:
+		o->auth_name = arg;
+		return 0;
+	case OPT_AUTH_PASS:
+		o->auth_pass = arg;
+		return 0;
+	case OPT_PRIV:
+		o->priv_name = arg;
+		return 0;
+	case OPT_PRIV_PASS:
+		o->priv_pass = arg;
+		return 0;
+	case OPT_ENGINES:
+		rc = parse_uint("--engines", arg, 1, 1000000, &v, err, errlen);
+		o->engines = (unsigned)v;
+		return rc;
+	case OPT_ENGINE_ID:
+		n = st_hex_decode(arg, o->engine_prefix, sizeof(o->engine_prefix));
+		if (n < 1) {
+			snprintf(err, errlen, "--engine-id: '%s' is not 1..%d octets of hex", arg,
+			         BENCH_ENGINE_PREFIX_MAX);
+			return -EINVAL;
+		}
+		o->engine_prefix_len = (size_t)n;
+		return 0;
+	}
+	return OPT_NOT_MINE;
+}
+
+/* how the result is shown: --json, --no-progress, --help */
+static int opt_output(bench_opts_t *o, int c)
+{
+	switch (c) {
+	case OPT_JSON:
+		o->json = 1;
+		return 0;
+	case OPT_NO_PROGRESS:
+		o->progress = 0;
+		return 0;
+	case 'h':
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	}
+	return OPT_NOT_MINE;
+}
+
+static int check_rate(bench_opts_t *o, char *err, size_t errlen)
+{
+	if (!o->target_str) {
+		snprintf(err, errlen, "--target is required");
+		return -EINVAL;
+	}
+	if (o->have_duration && o->count) {
+		snprintf(err, errlen, "--duration and --count exclude each other");
+		return -EINVAL;
+	}
+	if (!o->have_duration && !o->count)
+		o->duration = 10;
+	if (o->inform && o->version == ST_SNMP_V1) {
+		snprintf(err, errlen, "--inform needs --version 2c or 3 (v1 has no InformRequest)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_security(bench_opts_t *o, char *err, size_t errlen)
+{
+	if (o->version != ST_SNMP_V3)
+		return 0;
+	o->auth = o->auth_name ? st_usm_auth_from_name(o->auth_name) : ST_USM_AUTH_NONE;
+	o->priv = o->priv_name ? st_usm_priv_from_name(o->priv_name) : ST_USM_PRIV_NONE;
+	if (o->auth < 0) {
+		snprintf(err, errlen, "--auth: unknown protocol '%s'", o->auth_name);
+		return -EINVAL;
+	}
+	if (o->priv < 0) {
+		snprintf(err, errlen, "--priv: unknown protocol '%s'", o->priv_name);
+		return -EINVAL;
+	}
+	if (o->priv != ST_USM_PRIV_NONE && o->auth == ST_USM_AUTH_NONE) {
+		snprintf(err, errlen, "--priv needs --auth (there is no noAuthPriv level)");
+		return -EINVAL;
+	}
+	if (o->auth != ST_USM_AUTH_NONE && !o->auth_pass) {
+		snprintf(err, errlen, "--auth needs --auth-pass");
+		return -EINVAL;
+	}
+	if (o->engines > 1 && o->inform) {
+		snprintf(err, errlen,
+		         "--engines applies to traps: for informs the receiver's engine is "
+		         "authoritative");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(bench_opts_t *o, int argc, char **argv, char *err, size_t errlen)
+{
+	int c, rc;
+
+	opts_default(o);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		rc = 0;
-		switch (c) {
-		case OPT_TARGET:
-			o->target_str = optarg;
-			rc = parse_target(o, optarg, err, errlen);
-			break;
-		case OPT_RATE:
-			if (strcmp(optarg, "max") == 0) {
-				o->rate = 0;
-				break;
-			}
-			rc = parse_uint("--rate", optarg, 1, 100000000, &v, err, errlen);
-			o->rate = (double)v;
-			break;
-		case OPT_DURATION: {
-			char *end;
-			o->duration = strtod(optarg, &end);
-			if (*end || !(o->duration > 0) || o->duration > 1e7) {
-				snprintf(err, errlen,
-				         "--duration: '%s' is not a positive number of seconds",
-				         optarg);
-				rc = -EINVAL;
-			}
-			have_duration = 1;
-			break;
-		}
-		case OPT_COUNT:
-			rc = parse_uint("--count", optarg, 1, UINT64_MAX / 2, &v, err, errlen);
-			o->count = v;
-			break;
-		case OPT_VERSION:
-			if (strcmp(optarg, "1") == 0)
-				o->version = ST_SNMP_V1;
-			else if (strcmp(optarg, "2c") == 0 || strcmp(optarg, "2") == 0)
-				o->version = ST_SNMP_V2C;
-			else if (strcmp(optarg, "3") == 0)
-				o->version = ST_SNMP_V3;
-			else {
-				snprintf(err, errlen, "--version: '%s' is not 1, 2c or 3", optarg);
-				rc = -EINVAL;
-			}
-			break;
-		case OPT_INFORM:
-			o->inform = 1;
-			break;
-		case OPT_COMMUNITY:
-			o->community = optarg;
-			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case OPT_AUTH:
-			o->auth_name = optarg;
-			break;
-		case OPT_AUTH_PASS:
-			o->auth_pass = optarg;
-			break;
-		case OPT_PRIV:
-			o->priv_name = optarg;
-			break;
-		case OPT_PRIV_PASS:
-			o->priv_pass = optarg;
-			break;
-		case OPT_ENGINES:
-			rc = parse_uint("--engines", optarg, 1, 1000000, &v, err, errlen);
-			o->engines = (unsigned)v;
-			break;
-		case OPT_ENGINE_ID: {
-			int n = st_bench_hex(optarg, o->engine_prefix, sizeof(o->engine_prefix));
-			if (n < 1) {
-				snprintf(err, errlen,
-				         "--engine-id: '%s' is not 1..%d octets of hex", optarg,
-				         BENCH_ENGINE_PREFIX_MAX);
-				rc = -EINVAL;
-			}
-			o->engine_prefix_len = (size_t)(n < 0 ? 0 : n);
-			break;
-		}
-		case OPT_SOURCES:
-			rc = parse_uint("--sources", optarg, 1, 100000, &v, err, errlen);
-			o->sources = (unsigned)v;
-			break;
-		case OPT_VARBINDS:
-			rc = parse_uint("--varbinds", optarg, 0, ST_BENCH_MAX_VARBINDS, &v, err,
-			                errlen);
-			o->varbinds = (unsigned)v;
-			break;
-		case OPT_THREADS:
-			rc = parse_uint("--threads", optarg, 1, 256, &v, err, errlen);
-			o->threads = (unsigned)v;
-			break;
-		case OPT_BATCH:
-			rc = parse_uint("--batch", optarg, 1, BENCH_MAX_BATCH, &v, err, errlen);
-			o->batch = (unsigned)v;
-			break;
-		case OPT_TIMEOUT:
-			rc = parse_uint("--timeout", optarg, 1, 600000, &v, err, errlen);
-			o->timeout_ms = (unsigned)v;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			o->progress = 0;
-			break;
-		case 'h':
-		case OPT_HELP:
-			usage(stdout);
-			exit(0);
-		default:
+		rc = opt_target(o, c, optarg, err, errlen);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_rate(o, c, optarg, err, errlen);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_message(o, c, optarg, err, errlen);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_security(o, c, optarg, err, errlen);
+		if (rc == OPT_NOT_MINE)
+			rc = opt_output(o, c);
+		if (rc == OPT_NOT_MINE) {
 			snprintf(err, errlen, "unknown option (see --help)");
 			return -EINVAL;
 		}
@@ -389,47 +474,8 @@ static int parse_args(bench_opts_t *o, int argc, char **argv, char *err, size_t 
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->target_str) {
-		snprintf(err, errlen, "--target is required");
-		return -EINVAL;
-	}
-	if (have_duration && o->count) {
-		snprintf(err, errlen, "--duration and --count exclude each other");
-		return -EINVAL;
-	}
-	if (!have_duration && !o->count)
-		o->duration = 10;
-	if (o->inform && o->version == ST_SNMP_V1) {
-		snprintf(err, errlen, "--inform needs --version 2c or 3 (v1 has no InformRequest)");
-		return -EINVAL;
-	}
-	if (o->version == ST_SNMP_V3) {
-		o->auth = o->auth_name ? st_usm_auth_from_name(o->auth_name) : ST_USM_AUTH_NONE;
-		o->priv = o->priv_name ? st_usm_priv_from_name(o->priv_name) : ST_USM_PRIV_NONE;
-		if (o->auth < 0) {
-			snprintf(err, errlen, "--auth: unknown protocol '%s'", o->auth_name);
-			return -EINVAL;
-		}
-		if (o->priv < 0) {
-			snprintf(err, errlen, "--priv: unknown protocol '%s'", o->priv_name);
-			return -EINVAL;
-		}
-		if (o->priv != ST_USM_PRIV_NONE && o->auth == ST_USM_AUTH_NONE) {
-			snprintf(err, errlen, "--priv needs --auth (there is no noAuthPriv level)");
-			return -EINVAL;
-		}
-		if (o->auth != ST_USM_AUTH_NONE && !o->auth_pass) {
-			snprintf(err, errlen, "--auth needs --auth-pass");
-			return -EINVAL;
-		}
-		if (o->engines > 1 && o->inform) {
-			snprintf(err, errlen,
-			         "--engines applies to traps: for informs the receiver's engine is "
-			         "authoritative");
-			return -EINVAL;
-		}
-	}
-	return 0;
+	rc = check_rate(o, err, errlen);
+	return rc < 0 ? rc : check_security(o, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -438,7 +484,9 @@ static int parse_args(bench_opts_t *o, int argc, char **argv, char *err, size_t 
 
 /* Written by the owning thread only (relaxed), read by the progress line. */
 typedef struct bench_counters {
-	_Atomic uint64_t sent, errors, acked, timeouts, reports, unmatched, late;
+	st_counter_t sent, errors, acked, timeouts, reports, unmatched, late;
+	/* Reports by the usmStats counter they carry (ST_USM_STAT_*); 0: other */
+	st_counter_t report_stat[ST_BENCH_REPORT_KINDS];
 } bench_counters_t;
 
 /* One outstanding inform: slot seq & win_mask of its thread's window. */
@@ -490,6 +538,7 @@ typedef struct bench_thread {
 	uint64_t t_start, t_end; /* sending phase, CLOCK_MONOTONIC ns */
 	atomic_int done;
 	int err;
+	int send_errno; /* the last send error; read after the join */
 	char errmsg[256];
 	bench_counters_t c __attribute__((aligned(64)));
 } bench_thread_t;
@@ -509,12 +558,6 @@ static struct timespec ns_to_ts(uint64_t ns)
 	return ts;
 }
 
-static inline void count(_Atomic uint64_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-	                      memory_order_relaxed);
-}
-
 static inline int32_t reqid_of(const bench_thread_t *t, uint64_t seq)
 {
 	return (int32_t)((t->reqid_base + (uint32_t)seq) & 0x7fffffffu);
@@ -528,7 +571,7 @@ static void on_reply(bench_thread_t *t, const uint8_t *buf, size_t len, uint64_t
 	uint32_t seq_low;
 
 	if (st_snmp_decode(buf, len, msg) < 0) {
-		count(&t->c.unmatched, 1);
+		st_counter_add(&t->c.unmatched, 1);
 		return;
 	}
 	if (msg->version == ST_SNMP_V3) {
@@ -536,26 +579,30 @@ static void on_reply(bench_thread_t *t, const uint8_t *buf, size_t len, uint64_t
 		clock_gettime(CLOCK_REALTIME, &rt);
 		if (st_usm_sender_process(t->senders[0], buf, len, msg, &rt) < 0 ||
 		    !msg->have_pdu) {
-			count(&t->c.unmatched, 1);
+			st_counter_add(&t->c.unmatched, 1);
 			return;
 		}
 	}
 	if (msg->pdu.type == ST_PDU_REPORT) {
-		count(&t->c.reports, 1);
+		int stat = st_usm_report_stat(&msg->pdu);
+
+		st_counter_add(&t->c.reports, 1);
+		st_counter_add(
+		        &t->c.report_stat[stat > 0 && stat < ST_BENCH_REPORT_KINDS ? stat : 0], 1);
 		return;
 	}
 	if (msg->pdu.type != ST_PDU_RESPONSE) {
-		count(&t->c.unmatched, 1);
+		st_counter_add(&t->c.unmatched, 1);
 		return;
 	}
 	seq_low = ((uint32_t)msg->pdu.request_id - t->reqid_base) & 0x7fffffffu;
 	p = &t->win[seq_low & t->win_mask];
 	if (!p->pending || p->reqid != msg->pdu.request_id) {
-		count(&t->c.unmatched, 1); /* a late or duplicate Response */
+		st_counter_add(&t->c.unmatched, 1); /* a late or duplicate Response */
 		return;
 	}
 	p->pending = 0;
-	count(&t->c.acked, 1);
+	st_counter_add(&t->c.acked, 1);
 	st_bench_hist_add(t->hist, now - p->t_ns);
 }
 
@@ -583,7 +630,7 @@ static void expire(bench_thread_t *t, uint64_t now)
 			if (now - p->t_ns < t->timeout_ns)
 				break;
 			p->pending = 0;
-			count(&t->c.timeouts, 1);
+			st_counter_add(&t->c.timeouts, 1);
 		}
 		t->oldest++;
 	}
@@ -709,6 +756,7 @@ static void send_batch(bench_thread_t *t, unsigned n)
 			if (errno == EINTR)
 				continue;
 			/* ECONNREFUSED (no listener yet), ENOBUFS: this datagram is lost */
+			t->send_errno = errno;
 			failed[done++] = 1;
 			errors++;
 			continue;
@@ -727,9 +775,9 @@ static void send_batch(bench_thread_t *t, unsigned n)
 	t->seq += n;
 	if (++t->cur == t->nfds)
 		t->cur = 0;
-	count(&t->c.sent, n - errors);
+	st_counter_add(&t->c.sent, n - errors);
 	if (errors)
-		count(&t->c.errors, errors);
+		st_counter_add(&t->c.errors, errors);
 }
 
 /* RFC 3414 4: learn the receiver's engine ID, boots and time. */
@@ -815,7 +863,7 @@ static void *thread_main(void *arg)
 				wait_until(t, due < end ? due : end);
 			} else if (now - due > lag_max) {
 				base += now - due;
-				count(&t->c.late, 1);
+				st_counter_add(&t->c.late, 1);
 			}
 		}
 		if (mono_ns() >= end)
@@ -1070,22 +1118,43 @@ static void free_thread(bench_thread_t *t)
 
 typedef struct bench_totals {
 	uint64_t sent, errors, acked, timeouts, reports, unmatched, late;
+	uint64_t report_stat[ST_BENCH_REPORT_KINDS];
 	uint64_t relocalized; /* after the threads are joined only */
+	int send_errno;       /* after the threads are joined only */
 } bench_totals_t;
 
 static void sum(bench_thread_t *th, unsigned n, bench_totals_t *s)
 {
+	const size_t stride = sizeof(th[0]);
+
 	memset(s, 0, sizeof(*s));
-	for (unsigned i = 0; i < n; i++) {
-		bench_counters_t *c = &th[i].c;
-		s->sent += atomic_load_explicit(&c->sent, memory_order_relaxed);
-		s->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
-		s->acked += atomic_load_explicit(&c->acked, memory_order_relaxed);
-		s->timeouts += atomic_load_explicit(&c->timeouts, memory_order_relaxed);
-		s->reports += atomic_load_explicit(&c->reports, memory_order_relaxed);
-		s->unmatched += atomic_load_explicit(&c->unmatched, memory_order_relaxed);
-		s->late += atomic_load_explicit(&c->late, memory_order_relaxed);
-	}
+	s->sent = st_counter_sum(&th[0].c.sent, n, stride);
+	s->errors = st_counter_sum(&th[0].c.errors, n, stride);
+	s->acked = st_counter_sum(&th[0].c.acked, n, stride);
+	s->timeouts = st_counter_sum(&th[0].c.timeouts, n, stride);
+	s->reports = st_counter_sum(&th[0].c.reports, n, stride);
+	s->unmatched = st_counter_sum(&th[0].c.unmatched, n, stride);
+	s->late = st_counter_sum(&th[0].c.late, n, stride);
+	for (unsigned k = 0; k < ST_BENCH_REPORT_KINDS; k++)
+		s->report_stat[k] = st_counter_sum(&th[0].c.report_stat[k], n, stride);
+}
+
+/* What the run delivered, for st_bench_verdict(). */
+static int verdict(const bench_opts_t *o, const bench_totals_t *s, char *why, size_t len)
+{
+	st_bench_outcome_t out = {
+	        .inform = o->inform,
+	        .timeout_ms = o->timeout_ms,
+	        .sent = s->sent,
+	        .errors = s->errors,
+	        .acked = s->acked,
+	        .timeouts = s->timeouts,
+	        .unmatched = s->unmatched,
+	        .send_errno = s->send_errno,
+	};
+
+	memcpy(out.reports, s->report_stat, sizeof(out.reports));
+	return st_bench_verdict(&out, why, len);
 }
 
 static const char *version_name(int v)
@@ -1101,7 +1170,7 @@ static const char *level_name(const bench_opts_t *o)
 }
 
 static void report(const bench_opts_t *o, const bench_totals_t *s, const st_bench_hist_t *h,
-                   double secs, size_t msg_len)
+                   double secs, size_t msg_len, const char *failed)
 {
 	static const double pcts[] = {50, 90, 99, 99.9};
 	static const char *const pnames[] = {"p50", "p90", "p99", "p999"};
@@ -1139,6 +1208,8 @@ static void report(const bench_opts_t *o, const bench_totals_t *s, const st_benc
 				       st_bench_hist_pct(h, pcts[i]) / 1e3);
 			printf(",\"max\":%.1f}", h->max / 1e3);
 		}
+		if (failed) /* plain text: the reason holds no quote or backslash */
+			printf(",\"failed\":\"%s\"", failed);
 		printf("}\n");
 		return;
 	}
@@ -1209,7 +1280,7 @@ int main(int argc, char **argv)
 	unsigned nsock, started = 0;
 	uint64_t t_start = UINT64_MAX, t_end = 0, last_sent = 0, last_t, t0;
 	size_t msg_len = 0;
-	int rc, ret = 1, tty;
+	int rc, ret = 1, tty, failed;
 	uint8_t pdu;
 
 	if (parse_args(&o, argc, argv, err, sizeof(err)) < 0) {
@@ -1341,10 +1412,15 @@ int main(int argc, char **argv)
 			msg_len = th[i].last_len;
 	}
 	sum(th, o.threads, &s);
-	for (unsigned i = 0; i < o.threads; i++)
+	for (unsigned i = 0; i < o.threads; i++) {
 		s.relocalized += th[i].relocalized;
-	report(&o, &s, hist, t_end > t_start ? (t_end - t_start) / 1e9 : 0, msg_len);
-	ret = 0;
+		if (th[i].send_errno)
+			s.send_errno = th[i].send_errno;
+	}
+	failed = verdict(&o, &s, err, sizeof(err)) < 0;
+	report(&o, &s, hist, t_end > t_start ? (t_end - t_start) / 1e9 : 0, msg_len,
+	       failed ? err : NULL);
+	ret = failed ? 2 : 0;
 out:
 	if (ret && err[0])
 		fprintf(stderr, "stormtrap-bench: %s\n", err);

@@ -27,7 +27,13 @@
  * OCTET STRINGs: valid UTF-8 without control characters (TAB, LF and CR
  * excepted; DEL and the C1 range U+0080..U+009F count as control) becomes a
  * JSON string; anything else becomes lowercase hex with an
- * "encoding":"hex" member next to it. The same rule applies to community,
+ * "encoding":"hex" member next to it. In a varbind, NUL bytes that only
+ * pad printable text at its end are left out of the string and counted in
+ * a "nul_padding":N member instead.
+ *
+ * Counter64 is a JSON number, or with meta->big_numbers ==
+ * ST_JSON_BIG_STRING a JSON string from 2^53 up, where a reader that
+ * parses numbers as doubles would round it. The same rule applies to community,
  * user and context_name, whose hex form is flagged by a sibling member
  * "<name>_encoding":"hex", so no input can make the line invalid JSON.
  */
@@ -37,6 +43,7 @@
 
 #include "fmt_priv.h"
 #include "st_codec.h"
+#include "st_util.h"
 
 /* ------------------------------------------------------------------ */
 /* Bounded writer                                                     */
@@ -93,10 +100,7 @@ static void jw_hex(st_jw_t *w, const uint8_t *s, size_t len)
 		w->err = 1;
 		return;
 	}
-	for (size_t i = 0; i < len; i++) {
-		w->p[2 * i] = hexdig[s[i] >> 4];
-		w->p[2 * i + 1] = hexdig[s[i] & 0xf];
-	}
+	st_hex_encode(w->p, s, len);
 	w->p += 2 * len;
 }
 
@@ -236,14 +240,31 @@ static void jw_escaped(st_jw_t *w, const uint8_t *s, size_t len, size_t esc)
 /*
  * The value of an OCTET STRING, quotes included: the string when printable,
  * hex otherwise. @return 1 when hex was written (the caller flags it).
+ *
+ * With nul_padding (varbinds), NUL bytes at the end of printable text are
+ * padding (devices that send C strings with their terminator, or
+ * fixed-width fields: "Gi0/7\0"): the text is written without them and
+ * *nul_padding says how many there were, so the reader sees the text and no
+ * byte is lost. A string of NULs only, or with a NUL before other bytes,
+ * stays hex. Without it (NULL), any NUL means hex.
  */
-static int jw_octets(st_jw_t *w, const uint8_t *s, size_t len)
+static int jw_octets(st_jw_t *w, const uint8_t *s, size_t len, size_t *nul_padding)
 {
+	size_t text = len;
 	long esc = utf8_scan(s, len);
 
+	if (nul_padding && esc < 0 && len && s[len - 1] == 0) {
+		while (text && s[text - 1] == 0)
+			text--;
+		esc = text ? utf8_scan(s, text) : -1;
+		if (esc < 0)
+			text = len;
+		else
+			*nul_padding = len - text;
+	}
 	JW_LIT(w, "\"");
 	if (esc >= 0)
-		jw_escaped(w, s, len, (size_t)esc);
+		jw_escaped(w, s, text, (size_t)esc);
 	else
 		jw_hex(w, s, len);
 	JW_LIT(w, "\"");
@@ -291,7 +312,7 @@ static void jw_octets_member(st_jw_t *w, const char *key, size_t key_len, const 
 	JW_LIT(w, ",\"");
 	jw_put(w, key, key_len);
 	JW_LIT(w, "\":");
-	if (jw_octets(w, s, len)) {
+	if (jw_octets(w, s, len, NULL)) {
 		JW_LIT(w, ",\"");
 		jw_put(w, key, key_len);
 		JW_LIT(w, "_encoding\":\"hex\"");
@@ -488,8 +509,14 @@ static void jw_ipv4(st_jw_t *w, const uint8_t *a)
 	jw_put(w, tmp, st_fmt_ipv4(tmp, a));
 }
 
-static void jw_varbind(st_jw_t *w, const st_varbind_t *vb)
+/* JavaScript's Number.MAX_SAFE_INTEGER + 1: from here on a double cannot
+ * hold every integer, so a reader that parses numbers as doubles (most JSON
+ * libraries outside C, jq) silently rounds */
+#define ST_JSON_SAFE_LIMIT (UINT64_C(1) << 53)
+
+static void jw_varbind(st_jw_t *w, const st_varbind_t *vb, int big_numbers)
 {
+	size_t nul_padding = 0;
 	int hex = 0;
 
 	JW_LIT(w, "{\"oid\":\"");
@@ -501,7 +528,7 @@ static void jw_varbind(st_jw_t *w, const st_varbind_t *vb)
 		break;
 	case ST_BER_OCTETS:
 		JW_LIT(w, "\",\"type\":\"OctetString\",\"value\":");
-		hex = jw_octets(w, vb->val, vb->val_len);
+		hex = jw_octets(w, vb->val, vb->val_len, &nul_padding);
 		break;
 	case ST_BER_NULL:
 		JW_LIT(w, "\",\"type\":\"Null\",\"value\":null");
@@ -531,7 +558,13 @@ static void jw_varbind(st_jw_t *w, const st_varbind_t *vb)
 		break;
 	case ST_BER_COUNTER64:
 		JW_LIT(w, "\",\"type\":\"Counter64\",\"value\":");
-		jw_u64(w, vb->num.u);
+		if (big_numbers == ST_JSON_BIG_STRING && vb->num.u >= ST_JSON_SAFE_LIMIT) {
+			JW_LIT(w, "\"");
+			jw_u64(w, vb->num.u);
+			JW_LIT(w, "\"");
+		} else {
+			jw_u64(w, vb->num.u);
+		}
 		break;
 	case ST_BER_OPAQUE:
 		JW_LIT(w, "\",\"type\":\"Opaque\",\"value\":\"");
@@ -555,6 +588,10 @@ static void jw_varbind(st_jw_t *w, const st_varbind_t *vb)
 		JW_LIT(w, "\"");
 		hex = 1;
 		break;
+	}
+	if (nul_padding) {
+		JW_LIT(w, ",\"nul_padding\":");
+		jw_u64(w, nul_padding);
 	}
 	if (hex)
 		JW_LIT(w, ",\"encoding\":\"hex\"}");
@@ -639,7 +676,7 @@ static int is_oid(const st_varbind_t *vb, const uint8_t *oid, size_t len, uint8_
 }
 
 /* v2c/v3 PDU: agent_addr, uptime, trap_oid lifted out, then varbinds */
-static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, st_json_info_t *inf)
+static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers, st_json_info_t *inf)
 {
 	uint32_t up = UINT32_MAX, to = UINT32_MAX, ad = UINT32_MAX;
 	int first = 1;
@@ -683,7 +720,7 @@ static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, st_json_info_t *inf)
 		if (!first)
 			JW_LIT(w, ",");
 		first = 0;
-		jw_varbind(w, &pdu->vb[i]);
+		jw_varbind(w, &pdu->vb[i], big_numbers);
 	}
 	JW_LIT(w, "]");
 }
@@ -738,11 +775,11 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
 		for (uint32_t i = 0; i < pdu->nvb; i++) {
 			if (i)
 				JW_LIT(&w, ",");
-			jw_varbind(&w, &pdu->vb[i]);
+			jw_varbind(&w, &pdu->vb[i], meta->big_numbers);
 		}
 		JW_LIT(&w, "]");
 	} else if (pdu) {
-		jw_v2_fields(&w, pdu, &inf);
+		jw_v2_fields(&w, pdu, meta->big_numbers, &inf);
 	}
 	if (meta->raw) {
 		JW_LIT(&w, ",\"raw\":\"");
@@ -780,11 +817,15 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
  *    and length). Its JSON, comma included, is 30 + 4n + T + V characters
  *    (T the type name, V the value), plus 17 for ,"encoding":"hex". Against
  *    9D = 54 + 9n + 9m: NoSuchInstance 48 + 4n; Integer32/Counter64 at most
- *    59 + 4n with m >= 1; IpAddress 56 + 4n with m = 4; ObjectIdentifier
- *    48 + 4n + 4m; OctetString as text 43 + 4n + 2m; OctetString as hex
- *    60 + 4n + 2m with m >= 1 (an empty string is printable); Opaque
- *    55 + 4n + 2m. Each is below 9D given n >= 1. A lifted uptime or
- *    trap_oid is shorter than the varbind it replaces.
+ *    59 + 4n with m >= 1; a Counter64 written as a string (big_numbers,
+ *    value >= 2^53, so m >= 7) 61 + 4n; IpAddress 56 + 4n with m = 4;
+ *    ObjectIdentifier 48 + 4n + 4m; OctetString as text 43 + 4n + 2m;
+ *    OctetString as text with its trailing NULs trimmed (m >= 2, the
+ *    member ,"nul_padding":N at most 20) 43 + 4n + 2m + 20 - 2, under
+ *    54 + 9n + 9m since 7m >= 14; OctetString as hex 60 + 4n + 2m with
+ *    m >= 1 (an empty string is printable); Opaque 55 + 4n + 2m. Each is
+ *    below 9D given n >= 1. A lifted uptime or trap_oid is shorter than
+ *    the varbind it replaces.
  *
  * 4. raw: 2 * len.
  *

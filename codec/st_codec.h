@@ -391,6 +391,12 @@ int st_snmp_v1_trap_oid(const st_pdu_t *pdu, uint8_t *out, size_t cap);
 /* JSON lines                                                         */
 /* ------------------------------------------------------------------ */
 
+/** st_json_meta_t.big_numbers: how a Counter64 of 2^53 or more is written */
+enum {
+	ST_JSON_BIG_NUMBER = 0, /* a JSON number, always (exact in C, Go, Python; not in JS) */
+	ST_JSON_BIG_STRING = 1, /* a JSON string of its decimal digits */
+};
+
 /** Metadata about one received datagram, supplied by the collector. */
 typedef struct st_json_meta {
 	struct timespec time;       /* receive time, CLOCK_REALTIME */
@@ -400,6 +406,7 @@ typedef struct st_json_meta {
 	int community;              /* 1: include "community" */
 	const uint8_t *raw;         /* non-NULL: add "raw" (hex) */
 	size_t raw_len;
+	int big_numbers; /* ST_JSON_BIG_*: Counter64 values >= 2^53 as numbers or strings */
 } st_json_meta_t;
 
 /** Where some values stand inside an encoded line (offsets into out,
@@ -427,6 +434,8 @@ typedef struct st_json_info {
  * context_engine_id and context_name. community, user and context_name
  * that are not printable UTF-8 are written in hex and flagged by a sibling
  * member "community_encoding":"hex" (resp. user_, context_name_).
+ * A varbind OCTET STRING that is printable text followed by NUL bytes is
+ * written as the text, with "nul_padding":N (the NULs left out).
  * A v1 Trap-PDU whose generic-trap has no RFC 3584 mapping gets no
  * trap_oid; a v2c/v3 PDU without sysUpTime.0 / snmpTrapOID.0 gets no
  * uptime / trap_oid.

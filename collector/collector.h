@@ -170,7 +170,11 @@ struct st_rt {
 	int affinity;
 	const char *name; /* collector name */
 	int out_community, out_raw;
+	int out_big_numbers; /* ST_JSON_BIG_* */
 	int log_bad_packets;
+	/* ours (snmp.engine_id): /engines lists remote engines only */
+	const uint8_t *engine_id;
+	size_t engine_id_len;
 
 	st_listener_t *lis;
 	unsigned nlis;

@@ -80,12 +80,15 @@
 	W(KAFKA_KEY, ST_KAFKA_KEY_SRC_IP, "src_ip")                                                \
 	W(KAFKA_KEY, ST_KAFKA_KEY_AGENT_ADDR, "agent_addr")                                        \
 	W(KAFKA_KEY, ST_KAFKA_KEY_NONE, "none")
+#define ST_CONFIG_ENUM_BIG_NUMBERS(W)                                                              \
+	W(BIG_NUMBERS, ST_CONFIG_BIG_NUMBERS_NUMBER, "number")                                     \
+	W(BIG_NUMBERS, ST_CONFIG_BIG_NUMBERS_STRING, "string")
 
 /* Every word list, for code that needs them all; and those whose
  * constants the configuration declares (st_config.h). */
 #define ST_CONFIG_ENUMS(E)                                                                         \
-	E(INGEST_BACKEND) E(USM_TIMELINESS) E(LOG_LEVEL) E(LOG_FORMAT) E(KAFKA_KEY)
-#define ST_CONFIG_OWN_ENUMS(E) E(INGEST_BACKEND) E(LOG_FORMAT)
+	E(INGEST_BACKEND) E(USM_TIMELINESS) E(LOG_LEVEL) E(LOG_FORMAT) E(KAFKA_KEY) E(BIG_NUMBERS)
+#define ST_CONFIG_OWN_ENUMS(E) E(INGEST_BACKEND) E(LOG_FORMAT) E(BIG_NUMBERS)
 
 #define ST_CONFIG_KIB (1024LL)
 #define ST_CONFIG_MIB (1024LL * 1024)
@@ -127,6 +130,9 @@
 	BOOL(output_community, "output.community", 1,                                              \
 	     "Include the community string (\"community\") in SNMPv1/v2c JSON lines.")             \
 	BOOL(output_raw, "output.raw", 0, "Add the received datagram, hex-encoded, as \"raw\".")   \
+	ENUM(output_big_numbers, "output.big_numbers", BIG_NUMBERS, NUMBER,                        \
+	     "Counter64 values of 2^53 and above: number, or string for consumers that read "      \
+	     "JSON numbers as doubles and would round them (JavaScript, jq); see docs/JSON.md.")   \
 	NUM(output_batch_bytes, "output.batch_bytes", SIZE, 256 * ST_CONFIG_KIB,                   \
 	    4 * ST_CONFIG_KIB, 64 * ST_CONFIG_MIB, 0,                                              \
 	    "Per-worker buffer in which JSON lines are gathered before one write to a sink.")      \

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "st_util.h"
 
 #define ST_HEALTH_TIMEOUT_MS 5000
 #define ST_HEALTH_REPLY_MAX  4096
@@ -39,8 +40,10 @@ typedef struct st_health_url {
 
 static int parse_url(const char *url, st_health_url_t *u)
 {
-	const char *auth, *end, *hend, *port = NULL;
-	size_t alen, hlen;
+	const char *auth, *end;
+	char hostport[sizeof(u->authority) + 4];
+	uint16_t port;
+	size_t alen;
 
 	if (strncasecmp(url, "http://", 7) != 0)
 		return -EINVAL;
@@ -52,43 +55,15 @@ static int parse_url(const char *url, st_health_url_t *u)
 	memcpy(u->authority, auth, alen);
 	u->authority[alen] = '\0';
 
-	if (*auth == '[') {
-		hend = memchr(auth, ']', alen);
-		if (!hend || hend == auth + 1)
-			return -EINVAL;
-		auth++;
-		if (hend + 1 < end) {
-			if (hend[1] != ':')
-				return -EINVAL;
-			port = hend + 2;
-		}
-	} else {
-		hend = memchr(auth, ':', alen);
-		if (hend)
-			port = hend + 1;
-		else
-			hend = end;
-	}
-	hlen = (size_t)(hend - auth);
-	if (hlen == 0 || hlen >= sizeof(u->host) || memchr(auth, '@', hlen))
+	/* the port is optional in a URL: "host" and "[v6]" mean port 80 */
+	if (u->authority[alen - 1] == ']' || !strchr(u->authority, ':'))
+		snprintf(hostport, sizeof(hostport), "%s:80", u->authority);
+	else
+		snprintf(hostport, sizeof(hostport), "%s", u->authority);
+	if (st_addr_split(hostport, u->host, sizeof(u->host), &port, NULL, 0) < 0 || !u->host[0] ||
+	    strchr(u->host, '@'))
 		return -EINVAL;
-	memcpy(u->host, auth, hlen);
-	u->host[hlen] = '\0';
-
-	if (port) {
-		size_t plen = (size_t)(end - port);
-		long v;
-
-		if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen)
-			return -EINVAL;
-		memcpy(u->port, port, plen);
-		u->port[plen] = '\0';
-		v = strtol(u->port, NULL, 10);
-		if (v < 1 || v > 65535)
-			return -EINVAL;
-	} else {
-		strcpy(u->port, "80");
-	}
+	snprintf(u->port, sizeof(u->port), "%u", port);
 
 	if (!*end)
 		strcpy(u->path, "/");

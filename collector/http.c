@@ -45,6 +45,7 @@
 
 #include "collector.h"
 #include "http.h"
+#include "st_util.h"
 
 #define ST_HTTP_POLL_MS      200 /* how often the loop looks at the stop flag */
 #define ST_HTTP_CONN_LIMIT   64  /* scrapers and probes; not a public web server */
@@ -65,9 +66,10 @@ struct st_http {
 
 /* ---- responses ------------------------------------------------------- */
 
-/* Queue a response whose body is a malloc'ed buffer (taken over). */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-                             char *body, size_t len)
+/* Queue a response whose body is a malloc'ed buffer (taken over), with one
+ * extra header when link is not NULL. */
+static enum MHD_Result reply_link(struct MHD_Connection *conn, unsigned status, const char *type,
+                                  char *body, size_t len, const char *link)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -82,9 +84,17 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (link)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LINK, link);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             char *body, size_t len)
+{
+	return reply_link(conn, status, type, body, len, NULL);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *fmt,
@@ -150,29 +160,87 @@ static enum MHD_Result serve_readyz(st_http_t *http, struct MHD_Connection *conn
 
 /* ---- /engines --------------------------------------------------------- */
 
+/*
+ * /engines is paged: ?limit=N (default ST_HTTP_ENGINES_LIMIT) engines in
+ * engine ID order, starting after ?after=<engine ID hex>. The body stays a
+ * JSON array; when more engines follow, a Link header (RFC 8288) names the
+ * next page: </engines?limit=N&after=HEX>; rel="next". A page is one walk
+ * of the cache that keeps the N smallest engine IDs past the cursor in a
+ * max-heap, each already rendered, so memory is bounded by the page, not
+ * by the cache, and the shard locks are never held across pages. The
+ * collector's own engine (snmp.engine_id, the authoritative engine of
+ * informs) is in the cache too, for its localized keys, but it is not a
+ * remote engine and is left out.
+ */
+#define ST_HTTP_ENGINES_LIMIT     1000
+#define ST_HTTP_ENGINES_LIMIT_MAX 10000
+#define ST_HTTP_ENGINE_ID_MAX     32
+
+typedef struct st_http_engine_row {
+	uint8_t id[ST_HTTP_ENGINE_ID_MAX];
+	size_t id_len;
+	char *json; /* the rendered object */
+} st_http_engine_row_t;
+
 typedef struct st_http_engines {
-	FILE *out;
+	const uint8_t *self; /* our engine ID: left out */
+	size_t self_len;
+	uint8_t after[ST_HTTP_ENGINE_ID_MAX];
+	size_t after_len; /* 0: from the start */
+	size_t limit;
+	st_http_engine_row_t *heap; /* max-heap on the engine ID, at most limit rows */
 	size_t n;
-	int failed; /* out of memory: the answer is a 500, not a short list */
+	size_t more; /* engines past the cursor that are not on this page */
+	int failed;  /* out of memory: the answer is a 500, not a short list */
 } st_http_engines_t;
 
-/* "192.0.2.7:161", "[2001:db8::7]:161" */
-static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+/* byte order, then length: the order of the lowercase hex text */
+static int engine_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	char ip[INET6_ADDRSTRLEN];
+	int c = memcmp(a, b, alen < blen ? alen : blen);
 
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	return c ? c : (alen > blen) - (alen < blen);
+}
 
-		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+static int row_cmp(const st_http_engine_row_t *a, const st_http_engine_row_t *b)
+{
+	return engine_cmp(a->id, a->id_len, b->id, b->id_len);
+}
 
-		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(in6->sin6_port));
-	} else {
-		snprintf(buf, len, "?");
+static int row_qsort_cmp(const void *a, const void *b)
+{
+	return row_cmp(a, b);
+}
+
+static void heap_swap(st_http_engine_row_t *h, size_t i, size_t j)
+{
+	st_http_engine_row_t t = h[i];
+
+	h[i] = h[j];
+	h[j] = t;
+}
+
+static void heap_up(st_http_engine_row_t *h, size_t i)
+{
+	while (i > 0 && row_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+		heap_swap(h, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(st_http_engine_row_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, big = i;
+
+		if (l < n && row_cmp(&h[l], &h[big]) > 0)
+			big = l;
+		if (r < n && row_cmp(&h[r], &h[big]) > 0)
+			big = r;
+		if (big == i)
+			return;
+		heap_swap(h, i, big);
+		i = big;
 	}
 }
 
@@ -208,38 +276,31 @@ static json_t *json_octets(const char *s)
 	hex = malloc(2 * len + 1);
 	if (!hex)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)s[i]);
+	st_hex_encode(hex, s, len);
 	hex[2 * len] = '\0';
 	v = json_string(hex);
 	free(hex);
 	return v;
 }
 
-static void engine_cb(const st_usm_engine_info_t *info, void *arg)
+/* One engine as a compact JSON object (malloc'ed), or NULL. */
+static char *engine_json(const st_usm_engine_info_t *info)
 {
-	st_http_engines_t *ctx = arg;
-	json_t *obj = NULL, *sources, *users;
-	char *hex = NULL;
+	json_t *obj = json_object(), *sources = json_array(), *users = json_array();
+	char hex[2 * ST_HTTP_ENGINE_ID_MAX + 1];
+	char *text = NULL;
 
-	if (ctx->failed)
-		return;
-	hex = malloc(2 * info->engine_id_len + 1);
-	obj = json_object();
-	sources = json_array();
-	users = json_array();
-	if (!hex || !obj || !sources || !users) {
+	if (!obj || !sources || !users) {
 		json_decref(sources);
 		json_decref(users);
 		goto out;
 	}
-	for (size_t i = 0; i < info->engine_id_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", info->engine_id[i]);
+	st_hex_encode(hex, info->engine_id, info->engine_id_len);
 	hex[2 * info->engine_id_len] = '\0';
 	for (size_t i = 0; i < info->nsources; i++) {
-		char addr[INET6_ADDRSTRLEN + 16];
+		char addr[ST_ADDR_TEXT_MAX];
 
-		sockaddr_text(&info->sources[i], addr, sizeof(addr));
+		st_addr_format((const struct sockaddr *)&info->sources[i], addr, sizeof(addr));
 		json_array_append_new(sources, json_string(addr));
 	}
 	for (size_t i = 0; i < info->nusers; i++)
@@ -251,37 +312,127 @@ static void engine_cb(const st_usm_engine_info_t *info, void *arg)
 	    json_object_set_new(obj, "sources", sources) < 0 ||
 	    json_object_set_new(obj, "users", users) < 0)
 		goto out;
-	if (ctx->n++)
-		fputc(',', ctx->out);
-	if (json_dumpf(obj, ctx->out, JSON_COMPACT) == 0) {
-		free(hex);
-		json_decref(obj);
+	text = json_dumps(obj, JSON_COMPACT);
+out:
+	json_decref(obj);
+	return text;
+}
+
+static void engine_cb(const st_usm_engine_info_t *info, void *arg)
+{
+	st_http_engines_t *ctx = arg;
+	st_http_engine_row_t row;
+
+	if (ctx->failed || info->engine_id_len > ST_HTTP_ENGINE_ID_MAX)
+		return;
+	if (ctx->self_len &&
+	    engine_cmp(info->engine_id, info->engine_id_len, ctx->self, ctx->self_len) == 0)
+		return;
+	if (ctx->after_len &&
+	    engine_cmp(info->engine_id, info->engine_id_len, ctx->after, ctx->after_len) <= 0)
+		return;
+	memcpy(row.id, info->engine_id, info->engine_id_len);
+	row.id_len = info->engine_id_len;
+	if (ctx->n == ctx->limit) {
+		ctx->more++;
+		if (row_cmp(&row, &ctx->heap[0]) > 0)
+			return; /* on a later page */
+	}
+	row.json = engine_json(info);
+	if (!row.json) {
+		ctx->failed = 1;
 		return;
 	}
-out:
-	ctx->failed = 1;
-	free(hex);
-	json_decref(obj);
+	if (ctx->n == ctx->limit) {
+		free(ctx->heap[0].json);
+		ctx->heap[0] = row;
+		heap_down(ctx->heap, ctx->n, 0);
+	} else {
+		ctx->heap[ctx->n] = row;
+		heap_up(ctx->heap, ctx->n++);
+	}
+}
+
+/* ?limit= and ?after=, or a 400 with the reason in why */
+static int engines_query(struct MHD_Connection *conn, st_http_engines_t *ctx, char *why,
+                         size_t whylen)
+{
+	const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *after = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after");
+	int n;
+
+	ctx->limit = ST_HTTP_ENGINES_LIMIT;
+	if (limit) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(limit, &end, 10);
+		if (errno || end == limit || *end || limit[0] == '-' || v < 1 ||
+		    v > ST_HTTP_ENGINES_LIMIT_MAX) {
+			snprintf(why, whylen, "limit: '%.32s' is not a number in 1..%d\n", limit,
+			         ST_HTTP_ENGINES_LIMIT_MAX);
+			return -EINVAL;
+		}
+		ctx->limit = v;
+	}
+	if (after && *after) {
+		n = st_hex_decode(after, ctx->after, sizeof(ctx->after));
+		if (n < 1) {
+			snprintf(why, whylen, "after: '%.80s' is not an engine ID in hex\n", after);
+			return -EINVAL;
+		}
+		ctx->after_len = (size_t)n;
+	}
+	return 0;
 }
 
 static enum MHD_Result serve_engines(st_http_t *http, struct MHD_Connection *conn)
 {
 	st_http_engines_t ctx = {0};
-	char *buf = NULL;
+	char *buf = NULL, why[160], link[2 * ST_HTTP_ENGINE_ID_MAX + 64];
 	size_t len = 0;
+	enum MHD_Result ret;
+	FILE *out = NULL;
 
-	ctx.out = open_memstream(&buf, &len);
-	if (!ctx.out)
+	if (engines_query(conn, &ctx, why, sizeof(why)) < 0)
+		return reply_text(conn, MHD_HTTP_BAD_REQUEST, "%s", why);
+	ctx.self = http->rt->engine_id;
+	ctx.self_len = http->rt->engine_id_len;
+	ctx.heap = calloc(ctx.limit, sizeof(*ctx.heap));
+	if (!ctx.heap)
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	fputc('[', ctx.out);
 	if (http->rt->usm)
 		st_usm_engines_foreach(http->rt->usm, engine_cb, &ctx);
-	fputs("]\n", ctx.out);
-	if (fclose(ctx.out) != 0 || ctx.failed) {
+	qsort(ctx.heap, ctx.n, sizeof(*ctx.heap), row_qsort_cmp);
+	out = ctx.failed ? NULL : open_memstream(&buf, &len);
+	if (out) {
+		fputc('[', out);
+		for (size_t i = 0; i < ctx.n; i++) {
+			if (i)
+				fputc(',', out);
+			fputs(ctx.heap[i].json, out);
+		}
+		fputs("]\n", out);
+	}
+	for (size_t i = 0; i < ctx.n; i++)
+		free(ctx.heap[i].json);
+	if (!out || fclose(out) != 0) {
 		free(buf);
+		free(ctx.heap);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
-	return reply(conn, MHD_HTTP_OK, ST_HTTP_CT_JSON, buf, len);
+	if (ctx.more) {
+		const st_http_engine_row_t *last = &ctx.heap[ctx.n - 1];
+		int n = snprintf(link, sizeof(link), "</engines?limit=%zu&after=", ctx.limit);
+
+		st_hex_encode(link + n, last->id, last->id_len);
+		snprintf(link + n + 2 * last->id_len, sizeof(link) - (size_t)n - 2 * last->id_len,
+		         ">; rel=\"next\"");
+	}
+	ret = reply_link(conn, MHD_HTTP_OK, ST_HTTP_CT_JSON, buf, len, ctx.more ? link : NULL);
+	free(ctx.heap);
+	return ret;
 }
 
 /* ---- dispatch --------------------------------------------------------- */
@@ -352,39 +503,6 @@ static void *http_main(void *arg)
 
 /* ---- start and stop --------------------------------------------------- */
 
-/* "host:port", "[v6]:port", ":port" -> host ("" for every address), port */
-static int split_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon, *h = listen;
-	size_t hlen;
-
-	if (*listen == '[') {
-		const char *close = strchr(listen, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = listen + 1;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-		if (hlen == 0)
-			return -EINVAL;
-	} else {
-		colon = strrchr(listen, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - listen);
-	}
-	if (hlen >= hostlen || strlen(colon + 1) >= portlen || !colon[1])
-		return -EINVAL;
-	for (const char *p = colon + 1; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
 static int listen_on(const struct sockaddr *sa, socklen_t salen, int dual_stack)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, zero = 0, rc;
@@ -406,19 +524,19 @@ static int listen_on(const struct sockaddr *sa, socklen_t salen, int dual_stack)
 /* bind metrics.listen; returns the socket or -errno with err filled */
 static int open_listener(const char *listen, char *err, size_t errlen)
 {
-	char host[256], port[8];
+	char host[256], port[8], why[160];
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 	                         .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
 	struct addrinfo *res = NULL;
-	long portnum;
+	uint16_t portnum;
 	int fd = -EADDRNOTAVAIL, rc;
 
-	if (split_listen(listen, host, sizeof(host), port, sizeof(port)) < 0 ||
-	    (portnum = strtol(port, NULL, 10)) < 1 || portnum > 65535) {
-		snprintf(err, errlen,
-		         "metrics.listen '%s': expected host:port, [IPv6]:port or :port", listen);
+	if (st_addr_split(listen, host, sizeof(host), &portnum, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "metrics.listen %s: expected host:port, [IPv6]:port or :port",
+		         why);
 		return -EINVAL;
 	}
+	snprintf(port, sizeof(port), "%u", portnum);
 	if (!host[0]) {
 		/* every address: one IPv6 socket that also takes IPv4, or IPv4
 		 * alone where the kernel has no IPv6 */
@@ -467,7 +585,7 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 	st_http_t *http;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char where[INET6_ADDRSTRLEN + 16];
+	char where[ST_ADDR_TEXT_MAX];
 	int fd, mhd_fd, rc;
 
 	*out = NULL;
@@ -510,7 +628,7 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 	}
 	http->thread_started = 1;
 	close(fd);
-	sockaddr_text(&ss, where, sizeof(where));
+	st_addr_format((const struct sockaddr *)&ss, where, sizeof(where));
 	st_log(ST_LOG_INFO, "http: /metrics /healthz /readyz /engines on http://%s", where);
 	*out = http;
 	return 0;

@@ -348,7 +348,12 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	rt->batch = cfg->ingest_batch;
 	rt->affinity = cfg->threads_affinity;
 	rt->name = cfg->collector_name;
+	rt->engine_id = cfg->snmp_engine_id.v;
+	rt->engine_id_len = cfg->snmp_engine_id.len;
 	rt->out_community = cfg->output_community;
+	rt->out_big_numbers = cfg->output_big_numbers == ST_CONFIG_BIG_NUMBERS_STRING
+	                              ? ST_JSON_BIG_STRING
+	                              : ST_JSON_BIG_NUMBER;
 	rt->out_raw = cfg->output_raw;
 	rt->log_bad_packets = cfg->log_bad_packets;
 

@@ -475,6 +475,7 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 	meta.src = &rec->src.sa;
 	meta.dst = &rec->dst.sa;
 	meta.community = rt->out_community;
+	meta.big_numbers = rt->out_big_numbers;
 	if (rt->out_raw) {
 		meta.raw = rec->data;
 		meta.raw_len = rec->len;

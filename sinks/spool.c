@@ -41,6 +41,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "st_util.h"
 #include "spool.h"
 
 #define SEG_MAGIC    "STSPOOL1"
@@ -109,64 +110,6 @@ struct st_spool {
 	/* counters, read by st_spool_stats() without the lock */
 	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors;
 };
-
-/* ---- CRC-32C (Castagnoli), the checksum of every record ---------------- */
-
-/* Both written once, by crc_init() under pthread_once(), which also orders
- * those writes before every reader: spools of several outputs compute CRCs
- * from several threads, and each first use used to race to set crc_hw_ok. */
-static uint32_t crc_table[256];
-static int crc_hw_ok;
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-#if defined(__x86_64__)
-	crc_hw_ok = __builtin_cpu_supports("sse4.2");
-#endif
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n)
-{
-	uint64_t c = crc;
-
-	while (n >= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		c = __builtin_ia32_crc32di(c, v);
-		p += 8;
-		n -= 8;
-	}
-	crc = (uint32_t)c;
-	while (n--)
-		crc = __builtin_ia32_crc32qi(crc, *p++);
-	return crc;
-}
-#endif
-
-/* running CRC over pieces: start with crc_update(0xffffffff, ...), end ^ ~0 */
-static uint32_t crc_update(uint32_t crc, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	pthread_once(&crc_once, crc_init);
-#if defined(__x86_64__)
-	if (crc_hw_ok)
-		return crc_hw(crc, p, n);
-#endif
-	while (n--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
-}
 
 /* ---- little-endian helpers --------------------------------------------- */
 
@@ -369,10 +312,10 @@ static int rec_encode(const st_spool_rec_t *rec, uint8_t *meta, size_t cap, uint
 	if (total > ST_SPOOL_MAX_RECORD)
 		return -E2BIG;
 	put32(meta, (uint32_t)total);
-	crc = crc_update(0xffffffffu, meta, 4);
-	crc = crc_update(crc, meta + REC_PREFIX, n - REC_PREFIX);
+	crc = st_crc32c_update(0xffffffffu, meta, 4);
+	crc = st_crc32c_update(crc, meta + REC_PREFIX, n - REC_PREFIX);
 	if (rec->value_len)
-		crc = crc_update(crc, rec->value, rec->value_len);
+		crc = st_crc32c_update(crc, rec->value, rec->value_len);
 	put32(meta + 4, crc ^ 0xffffffffu);
 	*body_len = (uint32_t)total;
 	return (int)n;
@@ -798,8 +741,8 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 			continue;
 		}
 		p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
-		crc = crc_update(0xffffffffu, p, 4);
-		crc = crc_update(crc, p + REC_PREFIX, len) ^ 0xffffffffu;
+		crc = st_crc32c_update(0xffffffffu, p, 4);
+		crc = st_crc32c_update(crc, p + REC_PREFIX, len) ^ 0xffffffffu;
 		if (crc != get32(p + 4) || rec_decode(p + REC_PREFIX, len, rec) < 0) {
 			seg_skip_corrupt(sp, seg);
 			seg_maybe_drop(sp, seg);
@@ -991,8 +934,8 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 		}
 		if (pread(fd, body, len, (off_t)(off + REC_PREFIX)) != (ssize_t)len)
 			break;
-		crc = crc_update(0xffffffffu, pre, 4);
-		crc = crc_update(crc, body, len) ^ 0xffffffffu;
+		crc = st_crc32c_update(0xffffffffu, pre, 4);
+		crc = st_crc32c_update(crc, body, len) ^ 0xffffffffu;
 		if (crc != get32(pre + 4))
 			break;
 		off += REC_PREFIX + len;

@@ -42,6 +42,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include "st_util.h"
 #include "usm_int.h"
 
 const st_usm_auth_info_t st_usm_auth_tab[ST_USM_AUTH_COUNT] = {
@@ -211,32 +212,12 @@ uint64_t st_usm_hash(const void *p, size_t n, uint64_t seed)
 	return fmix64(h);
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
+/* st_hex_decode, with this library's contract: 1..cap octets or -1 */
 int st_usm_hex_decode(const char *hex, uint8_t *out, size_t cap)
 {
-	size_t n = 0;
-	if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-		hex += 2;
-	size_t len = strlen(hex);
-	if (len == 0 || len % 2 != 0 || len / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)n;
+	int n = st_hex_decode(hex, out, cap);
+
+	return n > 0 ? n : -1;
 }
 
 int st_usm_random(void *buf, size_t n)

@@ -698,9 +698,123 @@ Test(json, octet_strings_as_text_or_hex)
 	json_decref(root);
 }
 
+/* Trailing NULs after printable text are padding: the text, and how many
+ * NULs were left out. Anything else with a NUL stays hex. */
+Test(json, nul_padded_text_is_trimmed_and_flagged)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		const char *text; /* the JSON string (text or hex) */
+		int padding;      /* nul_padding; -1: hex */
+	} cases[] = {
+	        {"Gi0/7\0", 6, "Gi0/7", 1},
+	        {"eth0\0\0\0\0", 8, "eth0", 4},
+	        {"\xe2\x82\xac\0", 4, "\xe2\x82\xac", 1},
+	        {"tab\t\0", 5, "tab\t", 1},
+	        {"Gi0/7", 5, "Gi0/7", 0},
+	        {"", 0, "", 0},
+	        {"a\0b", 3, "610062", -1},       /* embedded NUL */
+	        {"a\0b\0", 4, "61006200", -1},   /* a NUL before more text */
+	        {"\0\0", 2, "0000", -1},         /* NULs only: no text to pad */
+	        {"\x01x\0", 3, "017800", -1},    /* not printable before the NUL */
+	        {"\xe2\x82\0", 3, "e28200", -1}, /* a cut UTF-8 sequence */
+	};
+	st_json_meta_t meta = default_meta();
+	const uint8_t *m;
+	size_t n, count = sizeof(cases) / sizeof(cases[0]);
+	json_t *root;
+
+	tb_begin(&bld);
+	for (size_t i = count; i-- > 0;) {
+		char oid[48];
+
+		snprintf(oid, sizeof(oid), "1.3.6.1.4.1.3.%zu", i);
+		tb_vb_octets(&bld, oid, ST_BER_OCTETS, cases[i].s, cases[i].len);
+	}
+	n = tb_finish(&bld, ST_SNMP_V2C, ST_PDU_TRAPV2, 1, "public", 6, &m);
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+	root = encode(&msg, &meta, NULL);
+	for (size_t i = 0; i < count; i++) {
+		char oid[48];
+		json_t *vb;
+
+		snprintf(oid, sizeof(oid), "1.3.6.1.4.1.3.%zu", i);
+		vb = varbind(root, i, oid, "OctetString");
+		str_member(vb, "value", cases[i].text);
+		if (cases[i].padding > 0)
+			int_member(vb, "nul_padding", cases[i].padding);
+		else
+			absent(vb, "nul_padding");
+		if (cases[i].padding < 0)
+			str_member(vb, "encoding", "hex");
+		else
+			absent(vb, "encoding");
+	}
+	json_decref(root);
+	/* the member follows the value */
+	cr_assert_not_null(strstr(line, "\"value\":\"Gi0/7\",\"nul_padding\":1}"));
+	/* community, user and context name are not varbinds: a NUL there stays hex */
+	tb_begin(&bld);
+	n = tb_finish(&bld, ST_SNMP_V2C, ST_PDU_TRAPV2, 1, "public\0", 7, &m);
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+	root = encode(&msg, &meta, NULL);
+	str_member(root, "community", "7075626c696300");
+	str_member(root, "community_encoding", "hex");
+	json_decref(root);
+}
+
 /* ------------------------------------------------------------------ */
 /* Numbers                                                            */
 /* ------------------------------------------------------------------ */
+
+/* big_numbers: Counter64 from 2^53 up (where a double would round) as a
+ * string; below that, and by default, a number */
+Test(json, big_numbers_as_strings)
+{
+	static const uint64_t vals[] = {0, (UINT64_C(1) << 53) - 1, UINT64_C(1) << 53,
+	                                (UINT64_C(1) << 53) + 1, UINT64_MAX};
+	st_json_meta_t meta = default_meta();
+	const uint8_t *m;
+	size_t n, count = sizeof(vals) / sizeof(vals[0]);
+	json_t *root;
+
+	tb_begin(&bld);
+	for (size_t i = count; i-- > 0;) {
+		char oid[48];
+
+		snprintf(oid, sizeof(oid), "1.3.6.1.4.1.4.%zu", i);
+		tb_vb_uint(&bld, oid, ST_BER_COUNTER64, vals[i]);
+	}
+	tb_vb_uint(&bld, "1.3.6.1.4.1.4.99", ST_BER_COUNTER32, UINT32_MAX);
+	n = tb_finish(&bld, ST_SNMP_V2C, ST_PDU_TRAPV2, 1, "public", 6, &m);
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+
+	/* default: numbers, today's lines unchanged */
+	cr_assert_eq(meta.big_numbers, ST_JSON_BIG_NUMBER);
+	root = encode_flags(&msg, &meta, NULL, JSON_DECODE_INT_AS_REAL, NULL);
+	json_decref(root);
+	cr_assert_not_null(strstr(line, "\"value\":18446744073709551615}"));
+	cr_assert_not_null(strstr(line, "\"value\":9007199254740992}"));
+
+	meta.big_numbers = ST_JSON_BIG_STRING;
+	root = encode(&msg, &meta, NULL);
+	int_member(varbind(root, 0, "1.3.6.1.4.1.4.99", "Counter32"), "value", UINT32_MAX);
+	for (size_t i = 0; i < count; i++) {
+		char oid[48], want[24];
+		json_t *vb;
+
+		snprintf(oid, sizeof(oid), "1.3.6.1.4.1.4.%zu", i);
+		vb = varbind(root, i + 1, oid, "Counter64");
+		if (vals[i] < (UINT64_C(1) << 53)) {
+			int_member(vb, "value", (json_int_t)vals[i]);
+		} else {
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)vals[i]);
+			str_member(vb, "value", want);
+		}
+	}
+	json_decref(root);
+}
 
 Test(json, integer_extremes)
 {
@@ -880,14 +994,17 @@ Test(json, reports_space_exactly)
  * documented maximum, the raw datagram and IPv6 endpoints. */
 Test(json, bound_holds_for_worst_cases)
 {
-	static const uint8_t tlvs[][3] = {
-	        {0x81, 0x00},       /* noSuchInstance */
-	        {0x04, 0x01, 0x01}, /* OCTET STRING 01 (hex) */
-	        {0x44, 0x00},       /* Opaque, empty */
-	        {0x06, 0x01, 0x7f}, /* OID 2.47 */
-	        {0x02, 0x01, 0x80}, /* INTEGER -128 */
+	static const uint8_t tlvs[][9] = {
+	        {0x81, 0x00},             /* noSuchInstance */
+	        {0x04, 0x01, 0x01},       /* OCTET STRING 01 (hex) */
+	        {0x44, 0x00},             /* Opaque, empty */
+	        {0x06, 0x01, 0x7f},       /* OID 2.47 */
+	        {0x02, 0x01, 0x80},       /* INTEGER -128 */
+	        {0x04, 0x02, 0x22, 0x00}, /* OCTET STRING "\"" + NUL: \" and nul_padding */
+	        /* Counter64 2^53, a string with big_numbers */
+	        {0x46, 0x07, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
 	};
-	static const size_t tlv_len[] = {2, 3, 2, 3, 3};
+	static const size_t tlv_len[] = {2, 3, 2, 3, 3, 4, 9};
 	static char coll[ST_JSON_COLLECTOR_MAX + 1];
 	st_json_meta_t meta = default_meta();
 	struct sockaddr_in6 s6;
@@ -898,6 +1015,7 @@ Test(json, bound_holds_for_worst_cases)
 	s6.sin6_family = AF_INET6;
 	memset(&s6.sin6_addr, 0x12, 16);
 	meta.src = meta.dst = (const struct sockaddr *)&s6;
+	meta.big_numbers = ST_JSON_BIG_STRING;
 	for (size_t t = 0; t < sizeof(tlvs) / sizeof(tlvs[0]); t++) {
 		for (unsigned count = 0; count <= ST_SNMP_MAX_VARBINDS; count += 64) {
 			const uint8_t *m;
@@ -1004,10 +1122,12 @@ static size_t put_utf8(uint8_t *o, uint32_t cp)
 static size_t rnd_string(uint8_t *o, size_t cap)
 {
 	size_t n = 0, want = (size_t)rand() % 40;
-	int kind = rand() % 3;
+	int kind = rand() % 4;
 
 	while (n + 4 <= cap && want-- > 0) {
-		if (kind == 0) {
+		if (kind == 3 && want < 3) {
+			o[n++] = 0; /* text padded with NULs (kind 3 is kind 0 then NULs) */
+		} else if (kind == 0 || kind == 3) {
 			static const char pool[] = "abcXYZ09 \"\\\t\n\r/{}:,";
 
 			o[n++] = (uint8_t)pool[rand() % (sizeof(pool) - 1)];
@@ -1179,16 +1299,32 @@ static void check_varbind(json_t *vb, const rvb_t *v)
 		}
 		cr_assert_not_null(strstr(line, num), "%s not in line", num);
 		break;
-	case ST_BER_OCTETS:
-		if (ref_printable(v->s, v->s_len)) {
+	case ST_BER_OCTETS: {
+		size_t text = v->s_len;
+
+		/* printable text followed by NULs: the text, and the NULs counted */
+		if (!ref_printable(v->s, v->s_len)) {
+			while (text && v->s[text - 1] == 0)
+				text--;
+			if (text == 0 || text == v->s_len || !ref_printable(v->s, text))
+				text = v->s_len;
+		}
+		if (ref_printable(v->s, text)) {
 			cr_assert(json_is_string(val));
-			cr_assert_eq(json_string_length(val), v->s_len);
-			cr_assert_eq(memcmp(json_string_value(val), v->s, v->s_len), 0);
+			cr_assert_eq(json_string_length(val), text);
+			cr_assert_eq(memcmp(json_string_value(val), v->s, text), 0);
 			absent(vb, "encoding");
+			if (text < v->s_len)
+				cr_assert_eq(json_number_value(json_object_get(vb, "nul_padding")),
+				             (double)(v->s_len - text));
+			else
+				absent(vb, "nul_padding");
 		} else {
 			check_hex(vb, v);
+			absent(vb, "nul_padding");
 		}
 		break;
+	}
 	case ST_BER_OPAQUE:
 		check_hex(vb, v);
 		break;

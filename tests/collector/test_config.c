@@ -1305,6 +1305,7 @@ static const char *const all_keys[][2] = {
         {"threads.affinity", "STORMTRAP_THREADS__AFFINITY"},
         {"output.community", "STORMTRAP_OUTPUT__COMMUNITY"},
         {"output.raw", "STORMTRAP_OUTPUT__RAW"},
+        {"output.big_numbers", "STORMTRAP_OUTPUT__BIG_NUMBERS"},
         {"output.batch_bytes", "STORMTRAP_OUTPUT__BATCH_BYTES"},
         {"output.file.mode", "STORMTRAP_OUTPUT__FILE__MODE"},
         {"snmp.engine_id", "STORMTRAP_SNMP__ENGINE_ID"},

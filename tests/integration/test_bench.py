@@ -73,8 +73,13 @@ class BenchCli(unittest.TestCase):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
             sink.bind(("127.0.0.1", 0))
             port = sink.getsockname()[1]
-            rep = bench(f"udp://127.0.0.1:{port}", "--inform", "--count", "20", "--rate", "200",
-                        "--timeout", "200")
+            r = subprocess.run([BENCH, "--target", f"udp://127.0.0.1:{port}", "--json",
+                                "--inform", "--count", "20", "--rate", "200", "--timeout",
+                                "200"], capture_output=True, text=True, timeout=60)
+        # nothing acked: a failed run, with the reason
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("no inform acked: 20 timed out after 200 ms", r.stderr)
+        rep = json.loads(r.stdout)
         self.assertEqual(rep["sent"], 20)
         self.assertEqual(rep["acked"], 0)
         self.assertEqual(rep["timeouts"], 20)

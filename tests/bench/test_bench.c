@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,19 +161,6 @@ Test(bench, templates_reject_bad_arguments)
 	free(t);
 }
 
-Test(bench, hex_parses_engine_ids)
-{
-	uint8_t out[8];
-
-	cr_assert_eq(st_bench_hex("0x80001f88", out, sizeof(out)), 4);
-	cr_assert_eq(memcmp(out, "\x80\x00\x1f\x88", 4), 0);
-	cr_assert_eq(st_bench_hex("AbCd", out, sizeof(out)), 2);
-	cr_assert_eq(out[0], 0xab);
-	cr_assert_lt(st_bench_hex("abc", out, sizeof(out)), 0);
-	cr_assert_lt(st_bench_hex("zz", out, sizeof(out)), 0);
-	cr_assert_lt(st_bench_hex("000102030405060708", out, sizeof(out)), 0);
-}
-
 Test(bench, hist_buckets_are_contiguous_and_precise)
 {
 	/* every value maps to a bucket whose lower bound is <= it and within
@@ -223,4 +211,47 @@ Test(bench, hist_percentiles_of_a_known_distribution)
 	cr_assert_eq(st_bench_hist_pct(a, 0.0001), 1000);
 	free(a);
 	free(b);
+}
+
+/* A run that delivered nothing fails, with what the receiver said. */
+Test(bench, verdict_names_why_nothing_was_delivered)
+{
+	st_bench_outcome_t out = {.inform = 1, .timeout_ms = 1000, .sent = 2000};
+	char why[256];
+
+	/* informs, Reports: by usmStats counter, in their order, others last */
+	out.reports[3] = 2000;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "no inform acked: 2000 Reports usmStatsUnknownUserNames");
+	out.reports[0] = 1;
+	out.reports[5] = 7;
+	out.timeouts = 2000;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "no inform acked: 2000 Reports usmStatsUnknownUserNames, 7 Reports "
+	                      "usmStatsWrongDigests, 1 Reports that are not usmStats, 2000 timed "
+	                      "out after 1000 ms");
+	/* silence */
+	memset(out.reports, 0, sizeof(out.reports));
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "no inform acked: 2000 timed out after 1000 ms");
+	out.timeouts = 0;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "no inform acked: no Response came back");
+	/* one ack is a delivery */
+	out.acked = 1;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), 0);
+	/* traps: only the sends count */
+	out = (st_bench_outcome_t){.sent = 0, .errors = 20, .send_errno = ECONNREFUSED};
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "every send failed: 20 errors, the last: Connection refused");
+	out.errors = 0;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), -1);
+	cr_assert_str_eq(why, "nothing was sent");
+	out.sent = 1;
+	out.errors = 19;
+	cr_assert_eq(st_bench_verdict(&out, why, sizeof(why)), 0);
+	/* a short buffer is cut, never overrun */
+	out = (st_bench_outcome_t){.inform = 1, .sent = 5, .timeouts = 5, .reports = {1, 1, 1, 1}};
+	cr_assert_eq(st_bench_verdict(&out, why, 24), -1);
+	cr_assert_eq(strlen(why), 23);
 }
