@@ -130,7 +130,7 @@
 	BOOL(output_community, "output.community", 1,                                              \
 	     "Include the community string (\"community\") in SNMPv1/v2c JSON lines.")             \
 	BOOL(output_raw, "output.raw", 0, "Add the received datagram, hex-encoded, as \"raw\".")   \
-	ENUM(output_big_numbers, "output.big_numbers", BIG_NUMBERS, NUMBER,                        \
+	ENUM(output_big_numbers, "output.big_numbers", BIG_NUMBERS, ST_CONFIG_BIG_NUMBERS_NUMBER,  \
 	     "Counter64 values of 2^53 and above: number, or string for consumers that read "      \
 	     "JSON numbers as doubles and would round them (JavaScript, jq); see docs/JSON.md.")   \
 	NUM(output_batch_bytes, "output.batch_bytes", SIZE, 256 * ST_CONFIG_KIB,                   \
