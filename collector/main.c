@@ -302,6 +302,9 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	rt->out_community = cfg->output_community;
 	rt->out_raw = cfg->output_raw;
 	rt->log_bad_packets = cfg->log_bad_packets;
+	rt->discovery = cfg->snmp_discovery;
+	rt->reports_rate = cfg->snmp_reports_rate;
+	rt->reports_per_source_rate = cfg->snmp_reports_per_source_rate;
 
 	rt->lis = calloc(cfg->listen.n, sizeof(*rt->lis));
 	if (!rt->lis)
@@ -481,6 +484,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < rt->nsinks; i++)
 		st_log(ST_LOG_INFO, "output %s", st_sink_uri(rt->sinks[i]));
+	st_log(ST_LOG_INFO, "loaded: %zu SNMPv3 users, %zu communities", st_usm_user_count(rt->usm),
+	       app.cfg.communities.n);
 	log_config(&app.cfg);
 
 	for (;;) {
