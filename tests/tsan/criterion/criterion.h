@@ -33,9 +33,9 @@ void st_tsan_register(st_tsan_test_t *t);
 
 #define Test(suite, name, ...)                                                                     \
 	static void suite##_##name(void);                                                          \
-	static st_tsan_test_t suite##_##name##_t = {#suite, #name, suite##_##name,                \
-	                                            {0, __VA_ARGS__}, NULL};                       \
-	__attribute__((constructor)) static void suite##_##name##_reg(void)                       \
+	static st_tsan_test_t suite##_##name##_t = {                                               \
+	        #suite, #name, suite##_##name, {0, __VA_ARGS__}, NULL};                            \
+	__attribute__((constructor)) static void suite##_##name##_reg(void)                        \
 	{                                                                                          \
 		st_tsan_register(&suite##_##name##_t);                                             \
 	}                                                                                          \
@@ -49,17 +49,17 @@ void st_tsan_register(st_tsan_test_t *t);
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
-#define cr_assert_not(c, ...)         cr_assert(!(c))
-#define cr_assert_eq(a, b, ...)       cr_assert((a) == (b))
-#define cr_assert_neq(a, b, ...)      cr_assert((a) != (b))
-#define cr_assert_lt(a, b, ...)       cr_assert((a) < (b))
-#define cr_assert_leq(a, b, ...)      cr_assert((a) <= (b))
-#define cr_assert_gt(a, b, ...)       cr_assert((a) > (b))
-#define cr_assert_geq(a, b, ...)      cr_assert((a) >= (b))
-#define cr_assert_null(p, ...)        cr_assert((p) == NULL)
-#define cr_assert_not_null(p, ...)    cr_assert((p) != NULL)
-#define cr_assert_str_eq(a, b, ...)   cr_assert(strcmp((a), (b)) == 0)
+#define cr_assert_not(c, ...)          cr_assert(!(c))
+#define cr_assert_eq(a, b, ...)        cr_assert((a) == (b))
+#define cr_assert_neq(a, b, ...)       cr_assert((a) != (b))
+#define cr_assert_lt(a, b, ...)        cr_assert((a) < (b))
+#define cr_assert_leq(a, b, ...)       cr_assert((a) <= (b))
+#define cr_assert_gt(a, b, ...)        cr_assert((a) > (b))
+#define cr_assert_geq(a, b, ...)       cr_assert((a) >= (b))
+#define cr_assert_null(p, ...)         cr_assert((p) == NULL)
+#define cr_assert_not_null(p, ...)     cr_assert((p) != NULL)
+#define cr_assert_str_eq(a, b, ...)    cr_assert(strcmp((a), (b)) == 0)
 #define cr_assert_arr_eq(a, b, n, ...) cr_assert(memcmp((a), (b), (n)) == 0)
-#define cr_log_info(...)              ((void)0)
+#define cr_log_info(...)               ((void)0)
 
 #endif /* ST_TSAN_CRITERION_H */
