@@ -84,7 +84,11 @@ static inline uint64_t st_ctr_get(const st_ctr_t *c)
 	X(INFORM_NOT_ACKED, "informs_not_acked_total", "reason=\"sink\"",                          \
 	  "Informs left unacked so that the sender retries")                                       \
 	X(SEND_ERRORS, "send_errors_total", "", "Responses and Reports that could not be sent")    \
-	X(REPORTS_SENT, "reports_sent_total", "", "SNMPv3 Reports sent")
+	X(REPORTS_SENT, "reports_sent_total", "", "SNMPv3 Reports sent")                           \
+	X(REPORTS_SUPPRESSED_RATE, "reports_suppressed_total", "reason=\"rate\"",                  \
+	  "SNMPv3 Reports not sent: over snmp.reports.rate or snmp.reports.per_source_rate, or "   \
+	  "discovery off (snmp.discovery)")                                                        \
+	X(REPORTS_SUPPRESSED_OFF, "reports_suppressed_total", "reason=\"discovery_off\"", NULL)
 
 #define ST_X_ENUM(id, name, labels, help) ST_CTR_##id,
 enum { ST_INGEST_COUNTERS(ST_X_ENUM) ST_INGEST_NCTR };
@@ -134,6 +138,7 @@ typedef struct st_ingest {
 } st_ingest_t;
 
 typedef struct st_dedup st_dedup_t;
+typedef struct st_reports st_reports_t;
 
 typedef struct st_worker {
 	st_rt_t *rt;
@@ -148,8 +153,9 @@ typedef struct st_worker {
 	char *json; /* st_json_bound(ST_DGRAM_MAX) bytes */
 	size_t json_cap;
 	st_dedup_t *dedup;
-	void *acks;     /* pending inform acks of the batch */
-	time_t bad_sec; /* log.bad_packets rate limit */
+	st_reports_t *reports; /* Report rate limits */
+	void *acks;            /* pending inform acks of the batch */
+	time_t bad_sec;        /* log.bad_packets rate limit */
 	unsigned bad_count;
 } st_worker_t;
 
@@ -175,6 +181,9 @@ struct st_rt {
 	/* ours (snmp.engine_id): /engines lists remote engines only */
 	const uint8_t *engine_id;
 	size_t engine_id_len;
+	int discovery;                    /* answer v3 discovery probes */
+	uint32_t reports_rate;            /* Reports per second, all workers */
+	uint32_t reports_per_source_rate; /* Reports per second to one address */
 
 	st_listener_t *lis;
 	unsigned nlis;

@@ -147,6 +147,16 @@
 	NUM(snmp_engine_epoch, "snmp.engine_epoch", INT, 1767225600, 0, 0, ST_CONFIG_F_MAX_NOW,    \
 	    "Unix time at which our snmpEngineTime was 0 (engineTime = now - epoch), so "          \
 	    "replicas and restarts agree without state; default 2026-01-01T00:00:00Z.")            \
+	BOOL(snmp_discovery, "snmp.discovery", 1,                                                  \
+	     "Answer SNMPv3 discovery probes (no engine ID) with a Report, as inform senders "     \
+	     "need; false where only traps are expected (probes are then counted, not answered).") \
+	NUM(snmp_reports_rate, "snmp.reports.rate", UINT, 10000, 1, 10000000, 0,                   \
+	    "Most SNMPv3 Reports sent per second in all (shared out among the workers); more are " \
+	    "suppressed and counted, so the collector cannot be used as a reflector.")             \
+	NUM(snmp_reports_per_source_rate, "snmp.reports.per_source_rate", UINT, 100, 1, 1000000,   \
+	    0,                                                                                     \
+	    "Most SNMPv3 Reports sent per second to one source address (a burst of as many is "    \
+	    "allowed); more are suppressed and counted.")                                          \
 	ENUM(usm_timeliness, "usm.timeliness", USM_TIMELINESS, ST_USM_TIMELINESS_LEARN,            \
 	     "Time-window check of authenticated SNMPv3 traps: learn (an engine's first "          \
 	     "authentic message sets its boots and time; later ones may not fall more than 150 s " \

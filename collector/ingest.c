@@ -437,13 +437,25 @@ static int uring_reap(st_ingest_t *in, st_uring_t *u)
 		        io_uring_recvmsg_validate(buf, cqe->res, &u->mh[li]);
 
 		if (o) {
+			/* The kernel lays out name and control data right after
+			 * the 16-byte header, at whatever offset the name length
+			 * gives: the control messages are not aligned for struct
+			 * cmsghdr. Walk an aligned copy (a few dozen bytes). */
+			union {
+				uint8_t b[ST_CONTROL_LEN];
+				struct cmsghdr align;
+			} control;
+			size_t clen = o->controllen < sizeof(control.b) ? o->controllen
+			                                                : sizeof(control.b);
 			struct msghdr mh = {
 			        .msg_name = io_uring_recvmsg_name(o),
 			        .msg_namelen = o->namelen,
-			        .msg_control =
-			                (uint8_t *)io_uring_recvmsg_name(o) + u->mh[li].msg_namelen,
-			        .msg_controllen = o->controllen,
+			        .msg_control = control.b,
+			        .msg_controllen = clen,
 			};
+
+			memcpy(control.b,
+			       (uint8_t *)io_uring_recvmsg_name(o) + u->mh[li].msg_namelen, clen);
 			void *payload = io_uring_recvmsg_payload(o, &u->mh[li]);
 			size_t len = io_uring_recvmsg_payload_length(o, cqe->res, &u->mh[li]);
 			int trunc = (o->flags & MSG_TRUNC) || o->payloadlen > len;

@@ -356,6 +356,9 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	                              : ST_JSON_BIG_NUMBER;
 	rt->out_raw = cfg->output_raw;
 	rt->log_bad_packets = cfg->log_bad_packets;
+	rt->discovery = cfg->snmp_discovery;
+	rt->reports_rate = cfg->snmp_reports_rate;
+	rt->reports_per_source_rate = cfg->snmp_reports_per_source_rate;
 
 	rt->lis = calloc(cfg->listen.n, sizeof(*rt->lis));
 	if (!rt->lis)

@@ -73,6 +73,7 @@ static void usm_sum(const st_rt_t *rt, st_usm_stats_t *sum)
 		sum->wrong_digests += s.wrong_digests;
 		sum->decryption_errors += s.decryption_errors;
 		sum->params_errors += s.params_errors;
+		sum->discovery_probes += s.discovery_probes;
 	}
 }
 
@@ -121,6 +122,11 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 	        usm.unsupported_sec_levels, usm.not_in_time_windows, usm.unknown_user_names,
 	        usm.unknown_engine_ids, usm.wrong_digests, usm.decryption_errors,
 	        usm.params_errors);
+
+	family(out, "discovery_probes_total", "counter",
+	       "SNMPv3 discovery probes received (reportable, no engine ID): normal traffic from "
+	       "inform senders, answered with a usmStatsUnknownEngineIDs Report, not a drop");
+	fprintf(out, "stormtrap_discovery_probes_total %" PRIu64 "\n", usm.discovery_probes);
 
 	/* the other worker counters, grouped by family in table order */
 	for (int id = 0; id < ST_WORKER_NCTR; id++) {

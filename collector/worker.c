@@ -12,11 +12,21 @@
  * acked only once its notification is written or queued, so a sender whose
  * inform could not be delivered retries.
  *
+ * worker_process() is the path of one datagram, a function per step:
+ * worker_decode → worker_authenticate (worker_usm, or the communities) →
+ * worker_classify (trap or inform) → worker_ack_prepare (informs) →
+ * worker_emit (worker_encode, worker_deliver to the sinks). None of them
+ * allocates or logs (worker_bad's sample is off unless asked for).
+ *
  * Inform retransmissions: a sender that missed our Response sends the same
  * request-id again. Acked informs are remembered per worker (source
- * address, port, version, request-id) for ST_DEDUP_SECS; a retransmission
- * within that time is acked again but not emitted twice. Sources always map
- * to the same worker, so the table needs no lock.
+ * address, port, version, request-id and a hash of the variable bindings)
+ * for ST_DEDUP_SECS; a retransmission within that time is acked again but
+ * not emitted twice. Sources always map to the same worker, so the table
+ * needs no lock.
+ *
+ * Reports (v3 discovery and time window) go out at once, within per-worker
+ * token buckets (see "Reports" below).
  *
  * Idle workers sleep on a futex (ingest wakes them after publishing), with
  * a timeout so they notice shutdown.
@@ -44,12 +54,22 @@
 
 /* ---- inform retransmission memory ------------------------------------ */
 
+/* What makes two informs "the same": sender (address, port), version,
+ * request-id, and a hash of the variable bindings. */
+typedef struct st_dedup_id {
+	const st_sa_t *src;
+	int version;
+	int32_t request_id;
+	uint64_t content;
+} st_dedup_id_t;
+
 typedef struct st_dedup_slot {
 	uint8_t addr[16];
 	uint16_t port;
 	uint8_t version;
 	uint8_t used;
 	int32_t request_id;
+	uint64_t content;
 	int64_t when; /* seconds */
 } st_dedup_slot_t;
 
@@ -76,45 +96,63 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t h)
 	return h;
 }
 
+/*
+ * The content hash covers the VarBindList of the PDU: for v3 the
+ * decrypted plaintext. A real retransmission keeps it byte for byte
+ * (Net-SNMP resends the same PDU; for v3 it re-encrypts with a new salt
+ * and msgID, which is why the hash is not of the datagram), while an
+ * inform that only shares the request-id (an agent reusing ids, or a
+ * spoofed one sent ahead of the genuine) differs in it, at least in
+ * sysUpTime.0, and is emitted.
+ */
+static uint64_t dedup_content(const st_msg_t *msg)
+{
+	return hash_bytes(msg->pdu.vbl, msg->pdu.vbl_len, 0xcbf29ce484222325ULL);
+}
+
 static st_dedup_slot_t *dedup_bucket(st_dedup_t *d, const uint8_t addr[16], uint16_t port,
-                                     int version, int32_t request_id)
+                                     const st_dedup_id_t *id)
 {
 	uint64_t h = hash_bytes(addr, 16, 0xcbf29ce484222325ULL);
 
 	h = hash_bytes((const uint8_t *)&port, 2, h);
-	h = hash_bytes((const uint8_t *)&request_id, 4, h ^ (uint64_t)version);
+	h = hash_bytes((const uint8_t *)&id->request_id, 4, h ^ (uint64_t)id->version);
+	h = hash_bytes((const uint8_t *)&id->content, 8, h);
 	return &d->slot[(h & (ST_DEDUP_SLOTS - 1)) & ~(uint64_t)(ST_DEDUP_WAYS - 1)];
 }
 
-static int dedup_seen(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
-                      int64_t now)
+static int dedup_match(const st_dedup_slot_t *sl, const uint8_t addr[16], uint16_t port,
+                       const st_dedup_id_t *id)
+{
+	return sl->used && sl->request_id == id->request_id && sl->content == id->content &&
+	       sl->port == port && sl->version == id->version && memcmp(sl->addr, addr, 16) == 0;
+}
+
+static int dedup_seen(st_dedup_t *d, const st_dedup_id_t *id, int64_t now)
 {
 	uint8_t addr[16];
 	uint16_t port;
 	st_dedup_slot_t *b;
 
-	dedup_key(src, addr, &port);
-	b = dedup_bucket(d, addr, port, version, request_id);
+	dedup_key(id->src, addr, &port);
+	b = dedup_bucket(d, addr, port, id);
 	for (int i = 0; i < ST_DEDUP_WAYS; i++)
-		if (b[i].used && b[i].request_id == request_id && b[i].port == port &&
-		    b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)
+		if (dedup_match(&b[i], addr, port, id))
 			return now - b[i].when <= ST_DEDUP_SECS;
 	return 0;
 }
 
-static void dedup_remember(st_dedup_t *d, const st_sa_t *src, int version, int32_t request_id,
-                           int64_t now)
+static void dedup_remember(st_dedup_t *d, const st_dedup_id_t *id, int64_t now)
 {
 	uint8_t addr[16];
 	uint16_t port;
 	st_dedup_slot_t *b, *victim;
 
-	dedup_key(src, addr, &port);
-	b = dedup_bucket(d, addr, port, version, request_id);
+	dedup_key(id->src, addr, &port);
+	b = dedup_bucket(d, addr, port, id);
 	victim = &b[0];
 	for (int i = 0; i < ST_DEDUP_WAYS; i++) {
-		if (!b[i].used || (b[i].request_id == request_id && b[i].port == port &&
-		                   b[i].version == version && memcmp(b[i].addr, addr, 16) == 0)) {
+		if (!b[i].used || dedup_match(&b[i], addr, port, id)) {
 			victim = &b[i];
 			break;
 		}
@@ -123,8 +161,9 @@ static void dedup_remember(st_dedup_t *d, const st_sa_t *src, int version, int32
 	}
 	memcpy(victim->addr, addr, 16);
 	victim->port = port;
-	victim->version = (uint8_t)version;
-	victim->request_id = request_id;
+	victim->version = (uint8_t)id->version;
+	victim->request_id = id->request_id;
+	victim->content = id->content;
 	victim->when = now;
 	victim->used = 1;
 }
@@ -141,6 +180,7 @@ typedef struct st_ack {
 	int retransmit;
 	int version;
 	int32_t request_id;
+	uint64_t content; /* dedup_content() */
 } st_ack_t;
 
 typedef struct st_acks {
@@ -279,10 +319,23 @@ unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
 	return (unsigned)((h >> 32) % rt->nworkers);
 }
 
+/*
+ * Dekker without fences. Ingest publishes (release store of the ring head,
+ * or of stop_workers) and then reads wk->sleeping; the worker sets
+ * sleeping and then looks at the rings. Both sides touch sleeping with a
+ * read-modify-write, and RMWs on one location are totally ordered, each
+ * reading the value the one before it wrote:
+ *  - ingest's RMW after the worker's: it reads 1 and wakes the worker;
+ *  - ingest's RMW before the worker's: the worker's (acquire) reads from
+ *    ingest's (release), so the publication happens-before the worker's
+ *    look at the rings, and it sees the data and does not sleep.
+ * A wake-up is never lost. The cost is one locked instruction per batch
+ * on each side, what the seq_cst fences cost before, and ThreadSanitizer
+ * understands it (it does not model standalone fences).
+ */
 void st_worker_wake(st_worker_t *wk)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&wk->sleeping, memory_order_relaxed)) {
+	if (atomic_fetch_add_explicit(&wk->sleeping, 0, memory_order_acq_rel)) {
 		atomic_fetch_add(&wk->wake, 1);
 		syscall(SYS_futex, &wk->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	}
@@ -304,8 +357,7 @@ static void worker_sleep(st_worker_t *wk)
 	struct timespec to = {.tv_sec = 0, .tv_nsec = ST_IDLE_MS * 1000000L};
 
 	atomic_store(&wk->epoch, UINT64_MAX); /* holds no auth reference */
-	atomic_store(&wk->sleeping, 1);
-	atomic_thread_fence(memory_order_seq_cst);
+	atomic_exchange_explicit(&wk->sleeping, 1, memory_order_acq_rel); /* see st_worker_wake() */
 	if (!worker_rings_pending(wk) &&
 	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
 		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, &to, NULL, 0);
@@ -329,8 +381,96 @@ static void worker_notify_counter(st_worker_t *wk, int version, int inform)
 	st_ctr_add(&wk->ctr[id], 1);
 }
 
-static void worker_reply_now(st_worker_t *wk, const st_rec_t *rec, const uint8_t *buf, size_t len)
+/* ---- Reports: discovery switch and rate limits ------------------------ */
+
+/*
+ * A Report answers an unauthenticated datagram and is larger than it (a
+ * 41-byte probe gets 106 bytes), so unlimited Reports make the collector a
+ * reflector. Each worker limits the Reports it sends with token buckets,
+ * refilled from the receive time of the datagram (no clock call):
+ *  - one for all its Reports: snmp.reports.rate divided among the workers;
+ *  - one per source address: snmp.reports.per_source_rate. A source always
+ *    maps to the same worker, so this is the exact per-source limit. The
+ *    table is fixed (ST_REPORT_SOURCES slots, direct-mapped by address);
+ *    a source that takes over a slot starts with a full bucket, and the
+ *    total bucket still bounds what many spoofed sources get.
+ * Each bucket holds at most one second of its rate (the burst). Nothing is
+ * locked, nothing allocated. A suppressed Report is counted.
+ */
+#define ST_REPORT_SOURCES 4096    /* power of two */
+#define ST_TOKEN          1000000 /* a token, in micro-tokens */
+
+typedef struct st_bucket {
+	uint64_t tokens; /* micro-tokens */
+	int64_t last_us; /* 0: never used */
+} st_bucket_t;
+
+typedef struct st_report_src {
+	uint8_t addr[16];
+	st_bucket_t b;
+} st_report_src_t;
+
+struct st_reports {
+	st_bucket_t total;
+	st_report_src_t src[ST_REPORT_SOURCES];
+};
+
+static int bucket_take(st_bucket_t *b, uint32_t rate, int64_t now_us)
 {
+	uint64_t cap = (uint64_t)rate * ST_TOKEN;
+	int64_t dt = now_us - b->last_us;
+
+	if (b->last_us == 0) {
+		b->tokens = cap;
+	} else if (dt > 0) {
+		if (dt > 1000000)
+			dt = 1000000; /* the bucket holds one second anyway */
+		b->tokens += (uint64_t)dt * rate;
+		if (b->tokens > cap)
+			b->tokens = cap;
+	}
+	if (dt > 0 || b->last_us == 0)
+		b->last_us = now_us;
+	if (b->tokens < ST_TOKEN)
+		return 0;
+	b->tokens -= ST_TOKEN;
+	return 1;
+}
+
+static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
+{
+	st_rt_t *rt = wk->rt;
+	st_reports_t *r = wk->reports;
+	int64_t now_us = (int64_t)rec->ts.tv_sec * 1000000 + rec->ts.tv_nsec / 1000;
+	uint32_t total = rt->reports_rate / rt->nworkers;
+	uint8_t addr[16];
+	uint16_t port;
+	st_report_src_t *s;
+
+	dedup_key(&rec->src, addr, &port);
+	s = &r->src[hash_bytes(addr, 16, 0xcbf29ce484222325ULL) & (ST_REPORT_SOURCES - 1)];
+	if (memcmp(s->addr, addr, 16) != 0 || s->b.last_us == 0) {
+		memcpy(s->addr, addr, 16);
+		s->b.last_us = 0;
+	}
+	if (!bucket_take(&s->b, rt->reports_per_source_rate, now_us))
+		return 0;
+	return bucket_take(&r->total, total ? total : 1, now_us);
+}
+
+/* Send a Report now, unless discovery is off (for a discovery probe) or a
+ * limit says no. */
+static void worker_report(st_worker_t *wk, const st_rec_t *rec, int discovery, const uint8_t *buf,
+                          size_t len)
+{
+	if (discovery && !wk->rt->discovery) {
+		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_OFF], 1);
+		return;
+	}
+	if (!reports_allow(wk, rec)) {
+		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_RATE], 1);
+		return;
+	}
 	if (send_reply(rec->fd, &rec->src, &rec->dst, rec->ifindex, buf, len) < 0)
 		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
 	else
@@ -374,100 +514,157 @@ static void worker_bad(st_worker_t *wk, const st_rec_t *rec, const char *reason)
 	       reason, rec->len, hex, n < rec->len ? "..." : "");
 }
 
-static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_t *rec)
+/* Decode the datagram into wk->msg; a malformed one is a counted drop. */
+static int worker_decode(st_worker_t *wk, const st_rec_t *rec)
 {
-	st_rt_t *rt = wk->rt;
-	st_msg_t *msg = &wk->msg;
-	st_acks_t *acks = wk->acks;
-	st_json_meta_t meta;
-	st_json_info_t info;
-	st_sink_rec_t srec;
-	int rc, len, inform, retransmit = 0, all_ok = 1;
+	int rc = st_snmp_decode(rec->data, rec->len, &wk->msg);
 
-	rc = st_snmp_decode(rec->data, rec->len, msg);
 	if (rc < 0) {
 		st_ctr_add(&wk->ctr[ST_CTR_DROP_MALFORMED], 1);
 		worker_bad(wk, rec, st_strerror(rc));
-		return;
 	}
-	if (msg->version == ST_SNMP_V3) {
-		uint8_t *report = acks->arena + acks->used;
-		size_t rlen = 0;
+	return rc;
+}
 
-		st_usm_note_source(wk->usm, &rec->src.sa);
-		rc = st_usm_process(wk->usm, rec->data, rec->len, msg, &rec->ts, report,
-		                    ST_ACK_ARENA - acks->used, &rlen);
-		if (rlen > 0)
-			worker_reply_now(wk, rec, report, rlen);
-		if (rc < 0) {
-			/* counted by the USM layer, by usmStats reason */
-			worker_bad(wk, rec, st_strerror(rc));
-			return;
-		}
-	} else if (!st_auth_allows(auth, msg->community, msg->community_len)) {
+/* A discovery probe (RFC 3414 4): reportable, no engine named. */
+static int is_discovery(const st_msg_t *msg)
+{
+	return msg->version == ST_SNMP_V3 && msg->usm.engine_id_len == 0 &&
+	       (msg->msg_flags & ST_MSGFLAG_REPORTABLE);
+}
+
+/*
+ * v3: the User-based Security Model (verify, timeliness, decrypt). Its
+ * Report, if any, goes back at once, unless discovery is switched off or
+ * the Report limits say no. Refusals are counted by the USM layer, by
+ * usmStats reason; discovery probes are counted there too, apart.
+ */
+static int worker_usm(st_worker_t *wk, const st_rec_t *rec)
+{
+	st_msg_t *msg = &wk->msg;
+	st_acks_t *acks = wk->acks;
+	uint8_t *report = acks->arena + acks->used;
+	size_t rlen = 0;
+	int rc;
+
+	st_usm_note_source(wk->usm, &rec->src.sa);
+	rc = st_usm_process(wk->usm, rec->data, rec->len, msg, &rec->ts, report,
+	                    ST_ACK_ARENA - acks->used, &rlen);
+	if (rlen > 0)
+		worker_report(wk, rec, is_discovery(msg), report, rlen);
+	if (rc < 0 && !is_discovery(msg))
+		worker_bad(wk, rec, st_strerror(rc));
+	return rc;
+}
+
+/* Authenticate: USM for v3, the community allow-list for v1/v2c. */
+static int worker_authenticate(st_worker_t *wk, const st_auth_t *auth, const st_rec_t *rec)
+{
+	const st_msg_t *msg = &wk->msg;
+
+	if (msg->version == ST_SNMP_V3)
+		return worker_usm(wk, rec);
+	if (!st_auth_allows(auth, msg->community, msg->community_len)) {
 		st_ctr_add(&wk->ctr[ST_CTR_DROP_COMMUNITY], 1);
 		worker_bad(wk, rec, "community not allowed");
-		return;
+		return -EACCES;
 	}
+	return 0;
+}
+
+/* 0: a trap, 1: an inform, -1: a PDU this version may not carry here. */
+static int worker_classify(st_worker_t *wk, const st_rec_t *rec)
+{
+	const st_msg_t *msg = &wk->msg;
 
 	switch (msg->pdu.type) {
 	case ST_PDU_TRAPV1:
-		if (msg->version != ST_SNMP_V1)
-			goto unsupported;
-		inform = 0;
+		if (msg->version == ST_SNMP_V1)
+			return 0;
 		break;
 	case ST_PDU_TRAPV2:
-		if (msg->version == ST_SNMP_V1)
-			goto unsupported;
-		inform = 0;
+		if (msg->version != ST_SNMP_V1)
+			return 0;
 		break;
 	case ST_PDU_INFORM:
-		if (msg->version == ST_SNMP_V1)
-			goto unsupported;
-		inform = 1;
+		if (msg->version != ST_SNMP_V1)
+			return 1;
 		break;
 	default:
-	unsupported:
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_UNSUPPORTED_PDU], 1);
-		worker_bad(wk, rec, "unsupported PDU type");
-		return;
+		break;
 	}
+	st_ctr_add(&wk->ctr[ST_CTR_DROP_UNSUPPORTED_PDU], 1);
+	worker_bad(wk, rec, "unsupported PDU type");
+	return -1;
+}
 
-	if (inform) {
-		st_ack_t *ack = &acks->ack[acks->n];
-		uint8_t *out = acks->arena + acks->used;
-		size_t cap = ST_ACK_ARENA - acks->used;
+/*
+ * An inform: encode its Response now (the message borrows buffers the next
+ * datagram reuses) and queue it for the end of the batch. Returns the
+ * queued ack, or NULL when no Response could be encoded (the inform is
+ * still emitted; its sender will retry). *retransmit: this inform was
+ * acked within ST_DEDUP_SECS; it is acked again and not emitted.
+ */
+static st_ack_t *worker_ack_prepare(st_worker_t *wk, const st_rec_t *rec, int *retransmit)
+{
+	const st_msg_t *msg = &wk->msg;
+	st_acks_t *acks = wk->acks;
+	st_ack_t *ack = &acks->ack[acks->n];
+	uint8_t *out = acks->arena + acks->used;
+	size_t cap = ST_ACK_ARENA - acks->used;
+	st_dedup_id_t id = {
+	        .src = &rec->src,
+	        .version = msg->version,
+	        .request_id = msg->pdu.request_id,
+	};
+	int len;
 
-		if (msg->version == ST_SNMP_V3)
-			len = st_usm_encode_response(wk->usm, msg, &rec->ts, out, cap);
-		else
-			len = st_snmp_encode_response(msg, out, cap);
-		if (len < 0) {
-			st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
-			inform = 0; /* still emitted; the sender will retry */
-		} else {
-			retransmit = dedup_seen(wk->dedup, &rec->src, msg->version,
-			                        msg->pdu.request_id, rec->ts.tv_sec);
-			*ack = (st_ack_t){
-			        .fd = rec->fd,
-			        .ifindex = rec->ifindex,
-			        .to = rec->src,
-			        .from = rec->dst,
-			        .off = (uint32_t)acks->used,
-			        .len = (uint32_t)len,
-			        .retransmit = retransmit,
-			        .version = msg->version,
-			        .request_id = msg->pdu.request_id,
-			};
-			acks->used += (size_t)len;
-			acks->n++;
-		}
-		if (retransmit) {
-			st_ctr_add(&wk->ctr[ST_CTR_INFORM_RETRANSMIT], 1);
-			ack->ok = 1;
-			return;
-		}
+	*retransmit = 0;
+	if (msg->version == ST_SNMP_V3)
+		len = st_usm_encode_response(wk->usm, msg, &rec->ts, out, cap);
+	else
+		len = st_snmp_encode_response(msg, out, cap);
+	if (len < 0) {
+		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+		return NULL;
 	}
+	id.content = dedup_content(msg);
+	*retransmit = dedup_seen(wk->dedup, &id, rec->ts.tv_sec);
+	*ack = (st_ack_t){
+	        .fd = rec->fd,
+	        .ifindex = rec->ifindex,
+	        .to = rec->src,
+	        .from = rec->dst,
+	        .off = (uint32_t)acks->used,
+	        .len = (uint32_t)len,
+	        .ok = *retransmit, /* a retransmission needs no sink */
+	        .retransmit = *retransmit,
+	        .version = msg->version,
+	        .request_id = msg->pdu.request_id,
+	        .content = id.content,
+	};
+	acks->used += (size_t)len;
+	acks->n++;
+	if (*retransmit)
+		st_ctr_add(&wk->ctr[ST_CTR_INFORM_RETRANSMIT], 1);
+	return ack;
+}
+
+/* Take back the last queued ack (its notification could not be encoded). */
+static void worker_ack_cancel(st_worker_t *wk)
+{
+	st_acks_t *acks = wk->acks;
+
+	acks->n--;
+	acks->used -= acks->ack[acks->n].len;
+}
+
+/* The JSON line of wk->msg into wk->json; its length, or -1 (counted). */
+static int worker_encode(st_worker_t *wk, const st_rec_t *rec, st_json_info_t *info)
+{
+	st_rt_t *rt = wk->rt;
+	st_json_meta_t meta;
+	int len;
 
 	memset(&meta, 0, sizeof(meta));
 	meta.time = rec->ts;
@@ -480,11 +677,49 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 		meta.raw = rec->data;
 		meta.raw_len = rec->len;
 	}
-	len = st_json_encode(msg, &meta, wk->json, wk->json_cap, &info);
-	if (len < 0) {
+	len = st_json_encode(&wk->msg, &meta, wk->json, wk->json_cap, info);
+	if (len < 0)
 		st_ctr_add(&wk->ctr[ST_CTR_DROP_ENCODE], 1);
-		if (inform)
-			acks->n--, acks->used -= acks->ack[acks->n].len;
+	return len;
+}
+
+/*
+ * Hand the line to every sink. A sink that answers RETRY is flushed and
+ * tried again for up to ~100 ms. Returns 1 when every sink accepted it.
+ */
+static int worker_deliver(st_worker_t *wk, const st_sink_rec_t *srec)
+{
+	st_rt_t *rt = wk->rt;
+	int all_ok = 1;
+
+	for (unsigned s = 0; s < rt->nsinks; s++) {
+		st_sink_result_t r = st_sink_write(rt->sinks[s], wk->id, srec);
+
+		for (int tries = 0; r == ST_SINK_RETRY && tries < 100; tries++) {
+			st_sink_flush(rt->sinks[s], wk->id);
+			usleep(1000);
+			r = st_sink_write(rt->sinks[s], wk->id, srec);
+		}
+		if (r != ST_SINK_ACCEPTED)
+			all_ok = 0;
+	}
+	if (!all_ok)
+		st_ctr_add(&wk->ctr[ST_CTR_DROP_SINK], 1);
+	return all_ok;
+}
+
+/* Encode and deliver one notification; ack (if any) learns the outcome. */
+static void worker_emit(st_worker_t *wk, const st_rec_t *rec, int inform, st_ack_t *ack)
+{
+	const st_msg_t *msg = &wk->msg;
+	st_json_info_t info;
+	st_sink_rec_t srec;
+	int len, ok;
+
+	len = worker_encode(wk, rec, &info);
+	if (len < 0) {
+		if (ack)
+			worker_ack_cancel(wk);
 		return;
 	}
 	srec = (st_sink_rec_t){
@@ -499,23 +734,29 @@ static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_
 	        .version = version_name(msg->version),
 	        .pdu = inform ? "inform" : "trap",
 	};
-	for (unsigned s = 0; s < rt->nsinks; s++) {
-		st_sink_result_t r = st_sink_write(rt->sinks[s], wk->id, &srec);
-
-		/* RETRY: the sink could not take it now; give it a moment */
-		for (int tries = 0; r == ST_SINK_RETRY && tries < 100; tries++) {
-			st_sink_flush(rt->sinks[s], wk->id);
-			usleep(1000);
-			r = st_sink_write(rt->sinks[s], wk->id, &srec);
-		}
-		if (r != ST_SINK_ACCEPTED)
-			all_ok = 0;
-	}
-	if (!all_ok)
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_SINK], 1);
+	ok = worker_deliver(wk, &srec);
 	worker_notify_counter(wk, msg->version, inform);
-	if (inform)
-		acks->ack[acks->n - 1].ok = all_ok;
+	if (ack)
+		ack->ok = ok;
+}
+
+/* One datagram: decode → authenticate → classify → (ack) → JSON → sinks. */
+static void worker_process(st_worker_t *wk, const st_auth_t *auth, const st_rec_t *rec)
+{
+	st_ack_t *ack = NULL;
+	int inform, retransmit = 0;
+
+	if (worker_decode(wk, rec) < 0 || worker_authenticate(wk, auth, rec) < 0)
+		return;
+	inform = worker_classify(wk, rec);
+	if (inform < 0)
+		return;
+	if (inform) {
+		ack = worker_ack_prepare(wk, rec, &retransmit);
+		if (retransmit)
+			return;
+	}
+	worker_emit(wk, rec, inform, ack);
 }
 
 /* end of a batch: flush the sinks, then ack what they accepted */
@@ -541,7 +782,11 @@ static void worker_end_batch(st_worker_t *wk)
 			continue;
 		}
 		st_ctr_add(&wk->ctr[ST_CTR_INFORM_ACKED], 1);
-		dedup_remember(wk->dedup, &ack->to, ack->version, ack->request_id,
+		dedup_remember(wk->dedup,
+		               &(st_dedup_id_t){.src = &ack->to,
+		                                .version = ack->version,
+		                                .request_id = ack->request_id,
+		                                .content = ack->content},
 		               (int64_t)time(NULL));
 	}
 	acks->n = 0;
@@ -594,10 +839,12 @@ static void worker_free(st_worker_t *wk)
 	st_usm_worker_free(wk->usm);
 	free(wk->json);
 	free(wk->dedup);
+	free(wk->reports);
 	free(wk->acks);
 	wk->usm = NULL;
 	wk->json = NULL;
 	wk->dedup = NULL;
+	wk->reports = NULL;
 	wk->acks = NULL;
 }
 
@@ -614,9 +861,10 @@ int st_worker_start(st_rt_t *rt, char *err, size_t errlen)
 		wk->json_cap = st_json_bound(ST_DGRAM_MAX);
 		wk->json = malloc(wk->json_cap);
 		wk->dedup = calloc(1, sizeof(*wk->dedup));
+		wk->reports = calloc(1, sizeof(*wk->reports));
 		wk->acks = calloc(1, sizeof(st_acks_t));
 		wk->usm = st_usm_worker_new(rt->usm);
-		if (!wk->json || !wk->dedup || !wk->acks || !wk->usm) {
+		if (!wk->json || !wk->dedup || !wk->reports || !wk->acks || !wk->usm) {
 			snprintf(err, errlen, "worker/%u: out of memory", w);
 			return -ENOMEM;
 		}

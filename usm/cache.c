@@ -50,9 +50,9 @@
 static void reclaim_locked(st_usm_t *usm)
 {
 	uint64_t min = UINT64_MAX;
-	/* Pairs with the fence after a worker announces itself: either we
-	 * see it active, or it sees every unlink made before this point. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* st_usm_worker_active() is an RMW that pairs with the worker's
+	 * announcement (st_usm_process()): either we see it active, or it
+	 * sees every unlink made before this point. */
 	for (size_t i = 0; i < usm->nworkers; i++) {
 		uint64_t a = st_usm_worker_active(usm->workers[i]);
 		if (a && a < min)
@@ -329,9 +329,11 @@ static void ts_read(st_usm_engine_t *e, tsnap_t *t)
 				sched_yield();
 			continue;
 		}
-		uint64_t st = atomic_load_explicit(&e->tstate, memory_order_relaxed);
-		int64_t tl = atomic_load_explicit(&e->tlocal, memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
+		/* acquire loads of the data keep the re-check of tseq after
+		 * them; they pair with the writer's release stores below (a
+		 * plain load on x86 and arm64's ldapr: free) */
+		uint64_t st = atomic_load_explicit(&e->tstate, memory_order_acquire);
+		int64_t tl = atomic_load_explicit(&e->tlocal, memory_order_acquire);
 		if (atomic_load_explicit(&e->tseq, memory_order_relaxed) == s1) {
 			t->learned = (st & TS_LEARNED) != 0;
 			t->boots = (int64_t)((st >> 32) & 0x7fffffff);
@@ -349,11 +351,12 @@ static void ts_write(st_usm_engine_t *e, int64_t boots, int64_t time, int64_t no
 	if ((s & 1) || !atomic_compare_exchange_strong_explicit(
 	                       &e->tseq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
 		return;
-	atomic_thread_fence(memory_order_release);
+	/* Release stores: a reader that sees either new value also sees the
+	 * odd tseq stored before it, so its re-check fails and it retries. */
 	atomic_store_explicit(&e->tstate,
 	                      TS_LEARNED | (uint64_t)boots << 32 | (uint64_t)(uint32_t)time,
-	                      memory_order_relaxed);
-	atomic_store_explicit(&e->tlocal, now, memory_order_relaxed);
+	                      memory_order_release);
+	atomic_store_explicit(&e->tlocal, now, memory_order_release);
 	atomic_store_explicit(&e->tseq, s + 2, memory_order_release);
 }
 
@@ -463,7 +466,9 @@ static void walk_engine(st_usm_engine_t *e, uint64_t gen,
 	memset(src, 0, sizeof(src));
 	while (atomic_flag_test_and_set_explicit(&e->src_lock, memory_order_acquire))
 		sched_yield();
-	ns = e->src_n;
+	/* src_n never exceeds ST_USM_SOURCES; saying so lets the compiler
+	 * prove the copy stays inside src[] (gcc -O3 -Warray-bounds) */
+	ns = e->src_n < ST_USM_SOURCES ? e->src_n : ST_USM_SOURCES;
 	for (size_t i = 0; i < ns; i++)
 		memcpy(&src[i], &e->src[i],
 		       e->src[i].sa.sa_family == AF_INET ? sizeof(e->src[i].in)

@@ -79,7 +79,7 @@ enum {
 enum { ST_USM_TIMELINESS_LEARN = 0, ST_USM_TIMELINESS_STRICT = 1, ST_USM_TIMELINESS_OFF = 2 };
 
 /** The default engine cache bound when st_usm_conf_t.max_engines is 0. */
-#define ST_USM_DEFAULT_MAX_ENGINES 100000
+#define ST_USM_DEFAULT_MAX_ENGINES 200000 /* = the collector's usm.max_engines */
 
 typedef struct st_usm_conf {
 	const uint8_t *engine_id;
@@ -95,9 +95,9 @@ typedef struct st_usm_conf {
 /* ------------------------------------------------------------------ */
 
 /**
- * @brief Parse a users file (snmptrapd.conf createUser syntax; other
- * directives are ignored). Passphrases are hashed here (about 1 MiB of
- * hashing per distinct passphrase and algorithm).
+ * @brief Parse a users file (snmptrapd.conf createUser syntax; the other
+ * snmptrapd.conf directives are skipped, an unknown one is an error). Passphrases are hashed here
+ * (about 1 MiB of hashing per distinct passphrase and algorithm).
  * @param path    file to read
  * @param out     receives the users (caller owns; st_usm_users_free())
  * @param err     receives "FILE:LINE: what is wrong" on failure
@@ -200,10 +200,17 @@ int st_usm_process(st_usm_worker_t *w, const uint8_t *dgram, size_t len, st_msg_
 int st_usm_encode_response(st_usm_worker_t *w, const st_msg_t *inform, const struct timespec *now,
                            uint8_t *out, size_t cap);
 
-/* Counters (per worker; the collector sums them at scrape time). */
+/* Counters (per worker; the collector sums them at scrape time).
+ * unknown_engine_ids counts refusals (an inform to another engine, a
+ * message naming no engine and not reportable); discovery_probes counts
+ * reportable messages that name no engine (RFC 3414 4), which are normal
+ * traffic from inform senders and are not refusals. Both Reports carry
+ * usmStatsUnknownEngineIDs (their sum). reports_sent counts the Reports
+ * written; whether the caller sends them is its business. */
 typedef struct st_usm_stats {
 	uint64_t unsupported_sec_levels, not_in_time_windows, unknown_user_names,
-	        unknown_engine_ids, wrong_digests, decryption_errors, params_errors, reports_sent;
+	        unknown_engine_ids, wrong_digests, decryption_errors, params_errors, reports_sent,
+	        discovery_probes;
 } st_usm_stats_t;
 
 /** @brief Read a worker's counters (any thread). */

@@ -10,8 +10,10 @@
  * character literally), a line whose first non-blank character is '#' is a
  * comment. A '#' inside a line is part of a word (passphrases may hold it).
  * Every other directive of snmptrapd.conf (authUser, disableAuthorization,
- * traphandle, ...) is skipped, so an existing snmptrapd.conf loads as is.
- * An optional "[app]" prefix in front of a directive is skipped too.
+ * traphandle, ...) is skipped, so an existing snmptrapd.conf loads as is;
+ * a word that is no directive at all (a misspelt "createUserr") is an
+ * error naming the file and line. An optional "[app]" prefix in front of a
+ * directive is skipped too.
  *
  * Keys are derived here, once: a passphrase costs one RFC 3414 A.2 hash
  * (1 MiB; the same passphrase and algorithm on several lines is hashed
@@ -216,161 +218,395 @@ static int read_keyspec(parser_t *ps, char **word, int n, int *i, const char *wh
 	return 0;
 }
 
-static int add_user(parser_t *ps, char **word, int n)
-{
+/* One createUser line as read, before and while its keys are derived.
+ * Holds key material: every path out of add_user() wipes it. */
+typedef struct user_spec {
 	st_usm_user_t u;
 	keyspec_t aks, pks;
-	int i = 0, rc;
+} user_spec_t;
 
-	memset(&u, 0, sizeof(u));
-	memset(&aks, 0, sizeof(aks));
-	memset(&pks, 0, sizeof(pks));
-	u.line = ps->line;
-	if (i < n && strcmp(word[i], "-e") == 0) {
-		if (i + 1 >= n)
-			return perr(ps, "-e needs an engine ID");
-		int len = st_usm_hex_decode(word[i + 1], u.engine, sizeof(u.engine));
-		if (len <= 0)
-			return perr(ps, "bad engine ID '%s' (hex, 1..32 octets, 0x optional)",
-			            word[i + 1]);
-		u.engine_len = (uint8_t)len;
-		u.bound = 1;
-		i += 2;
-	}
-	if (i >= n)
+/* "[-e ENGINEID]": binds the user to one engine. */
+static int read_engine_option(parser_t *ps, char **word, int n, int *i, st_usm_user_t *u)
+{
+	if (*i >= n || strcmp(word[*i], "-e") != 0)
+		return 0;
+	if (*i + 1 >= n)
+		return perr(ps, "-e needs an engine ID");
+	int len = st_usm_hex_decode(word[*i + 1], u->engine, sizeof(u->engine));
+	if (len <= 0)
+		return perr(ps, "bad engine ID '%s' (hex, 1..32 octets, 0x optional)",
+		            word[*i + 1]);
+	u->engine_len = (uint8_t)len;
+	u->bound = 1;
+	*i += 2;
+	return 0;
+}
+
+static int read_user_name(parser_t *ps, char **word, int n, int *i, st_usm_user_t *u)
+{
+	if (*i >= n)
 		return perr(ps, "createUser needs a user name");
-	if (word[i][0] == '-')
-		return perr(ps, "unknown option '%s'", word[i]);
-	size_t name_len = strlen(word[i]);
+	if (word[*i][0] == '-')
+		return perr(ps, "unknown option '%s'", word[*i]);
+	size_t name_len = strlen(word[*i]);
 	if (name_len == 0 || name_len > ST_USM_NAME_MAX)
 		return perr(ps, "user name must be 1..%d characters", ST_USM_NAME_MAX);
-	memcpy(u.name, word[i], name_len);
-	u.name_len = (uint8_t)name_len;
-	i++;
+	memcpy(u->name, word[*i], name_len);
+	u->name_len = (uint8_t)name_len;
+	*i += 1;
+	return 0;
+}
 
-	u.keys.auth = ST_USM_AUTH_NONE;
-	u.keys.priv = ST_USM_PRIV_NONE;
-	if (i < n) {
-		int auth = st_usm_auth_from_name(word[i]);
+/* "[AUTH KEY [PRIV [KEY]]]": the protocols and how their keys are given. */
+static int read_protocols(parser_t *ps, char **word, int n, int *i, user_spec_t *sp)
+{
+	st_usm_user_t *u = &sp->u;
+	int rc;
+
+	u->keys.auth = ST_USM_AUTH_NONE;
+	u->keys.priv = ST_USM_PRIV_NONE;
+	if (*i < n) {
+		int auth = st_usm_auth_from_name(word[*i]);
 		if (auth < 0)
-			return perr(ps, "unknown auth protocol '%s'", word[i]);
-		u.keys.auth = (uint8_t)auth;
-		u.level = ST_MSGFLAG_AUTH;
-		i++;
-		if (i >= n)
-			return perr(ps, "user '%s': missing auth passphrase or key", u.name);
-		if ((rc = read_keyspec(ps, word, n, &i, "auth", &aks)) < 0)
+			return perr(ps, "unknown auth protocol '%s'", word[*i]);
+		u->keys.auth = (uint8_t)auth;
+		u->level = ST_MSGFLAG_AUTH;
+		*i += 1;
+		if (*i >= n)
+			return perr(ps, "user '%s': missing auth passphrase or key", u->name);
+		if ((rc = read_keyspec(ps, word, n, i, "auth", &sp->aks)) < 0)
 			return rc;
 	}
-	if (i < n) {
-		int priv = st_usm_priv_from_name(word[i]);
+	if (*i < n) {
+		int priv = st_usm_priv_from_name(word[*i]);
 		if (priv < 0)
-			return perr(ps, "unknown priv protocol '%s'", word[i]);
-		u.keys.priv = (uint8_t)priv;
-		u.level |= ST_MSGFLAG_PRIV;
-		i++;
-		if (i < n) {
-			if ((rc = read_keyspec(ps, word, n, &i, "priv", &pks)) < 0)
+			return perr(ps, "unknown priv protocol '%s'", word[*i]);
+		u->keys.priv = (uint8_t)priv;
+		u->level |= ST_MSGFLAG_PRIV;
+		*i += 1;
+		if (*i < n) {
+			if ((rc = read_keyspec(ps, word, n, i, "priv", &sp->pks)) < 0)
 				return rc;
 		} else {
-			pks = aks; /* Net-SNMP: no priv passphrase = the auth one */
+			sp->pks = sp->aks; /* Net-SNMP: no priv passphrase = the auth one */
 		}
 	}
-	if (i < n)
-		return perr(ps, "unexpected '%s' at the end of createUser", word[i]);
+	if (*i < n)
+		return perr(ps, "unexpected '%s' at the end of createUser", word[*i]);
+	return 0;
+}
 
-	/* keys */
-	size_t kl = st_usm_auth_tab[u.keys.auth].key_len;
-	size_t need = st_usm_priv_tab[u.keys.priv].need;
-	if (u.level & ST_MSGFLAG_AUTH) {
-		if ((aks.kind == ST_USM_KEY_LOCAL || pks.kind == ST_USM_KEY_LOCAL) && !u.bound)
-			return perr(ps, "user '%s': -l (a localized key) needs -e ENGINEID",
-			            u.name);
-		if (aks.kind != ST_USM_KEY_PASS && aks.len != kl)
-			return perr(ps, "user '%s': %s auth key must be %zu octets for %s, got %zu",
-			            u.name, aks.kind == ST_USM_KEY_MASTER ? "-m" : "-l", kl,
-			            st_usm_auth_tab[u.keys.auth].name, aks.len);
-		if (aks.kind == ST_USM_KEY_PASS) {
-			if ((rc = pass_to_ku(ps, u.keys.auth, aks.pass, u.auth_ku)) < 0)
-				goto keyfail;
-		} else if (aks.kind == ST_USM_KEY_MASTER) {
-			memcpy(u.auth_ku, aks.key, kl);
-		} else {
-			memcpy(u.keys.auth_key, aks.key, kl);
-		}
-	}
-	if (u.level & ST_MSGFLAG_PRIV) {
-		if (pks.kind == ST_USM_KEY_MASTER && pks.len != kl)
-			return perr(ps, "user '%s': -m priv key must be %zu octets for %s, got %zu",
-			            u.name, kl, st_usm_auth_tab[u.keys.auth].name, pks.len);
-		if (pks.kind == ST_USM_KEY_LOCAL && pks.len != kl && pks.len < need)
-			return perr(
-			        ps,
-			        "user '%s': -l priv key must be %zu octets (or %zu..%d for %s), "
-			        "got %zu",
-			        u.name, kl, need, ST_USM_KEY_MAX, st_usm_priv_tab[u.keys.priv].name,
-			        pks.len);
-		if (pks.kind == ST_USM_KEY_PASS) {
-			if ((rc = pass_to_ku(ps, u.keys.auth, pks.pass, u.priv_ku)) < 0)
-				goto keyfail;
-		} else if (pks.kind == ST_USM_KEY_MASTER) {
-			memcpy(u.priv_ku, pks.key, kl);
-		} else {
-			size_t len = 0;
-			rc = st_usm_extend_key(u.keys.auth, u.keys.priv, pks.key, pks.len, u.engine,
-			                       u.engine_len, u.keys.priv_key, &len);
-			if (rc < 0)
-				goto keyfail;
-		}
-	}
-	if (u.bound && (u.level & ST_MSGFLAG_AUTH)) {
-		/* Localize now what was not given localized. */
-		if (aks.kind != ST_USM_KEY_LOCAL) {
-			size_t len = ST_USM_KEY_MAX;
-			rc = st_usm_localize(u.keys.auth, u.auth_ku, kl, u.engine, u.engine_len,
-			                     u.keys.auth_key, &len);
-			if (rc < 0)
-				goto keyfail;
-		}
-		if ((u.level & ST_MSGFLAG_PRIV) && pks.kind != ST_USM_KEY_LOCAL) {
-			uint8_t kul[ST_USM_KEY_MAX];
-			size_t len = sizeof(kul);
-			rc = st_usm_localize(u.keys.auth, u.priv_ku, kl, u.engine, u.engine_len,
-			                     kul, &len);
-			if (rc == 0)
-				rc = st_usm_extend_key(u.keys.auth, u.keys.priv, kul, len, u.engine,
-				                       u.engine_len, u.keys.priv_key, NULL);
-			st_usm_wipe(kul, sizeof(kul));
-			if (rc < 0)
-				goto keyfail;
-		}
-		st_usm_wipe(u.auth_ku, sizeof(u.auth_ku));
-		st_usm_wipe(u.priv_ku, sizeof(u.priv_ku));
-	}
-	u.keys.id = u.bound ? st_usm_key_id() : 0;
+/* Keys given as hex must have the lengths their protocols need. */
+static int check_key_lengths(parser_t *ps, const user_spec_t *sp)
+{
+	const st_usm_user_t *u = &sp->u;
+	size_t kl = st_usm_auth_tab[u->keys.auth].key_len;
+	size_t need = st_usm_priv_tab[u->keys.priv].need;
 
+	if (!(u->level & ST_MSGFLAG_AUTH))
+		return 0;
+	if ((sp->aks.kind == ST_USM_KEY_LOCAL || sp->pks.kind == ST_USM_KEY_LOCAL) && !u->bound)
+		return perr(ps, "user '%s': -l (a localized key) needs -e ENGINEID", u->name);
+	if (sp->aks.kind != ST_USM_KEY_PASS && sp->aks.len != kl)
+		return perr(ps, "user '%s': %s auth key must be %zu octets for %s, got %zu",
+		            u->name, sp->aks.kind == ST_USM_KEY_MASTER ? "-m" : "-l", kl,
+		            st_usm_auth_tab[u->keys.auth].name, sp->aks.len);
+	if (!(u->level & ST_MSGFLAG_PRIV))
+		return 0;
+	if (sp->pks.kind == ST_USM_KEY_MASTER && sp->pks.len != kl)
+		return perr(ps, "user '%s': -m priv key must be %zu octets for %s, got %zu",
+		            u->name, kl, st_usm_auth_tab[u->keys.auth].name, sp->pks.len);
+	if (sp->pks.kind == ST_USM_KEY_LOCAL && sp->pks.len != kl && sp->pks.len < need)
+		return perr(
+		        ps,
+		        "user '%s': -l priv key must be %zu octets (or %zu..%d for %s), got %zu",
+		        u->name, kl, need, ST_USM_KEY_MAX, st_usm_priv_tab[u->keys.priv].name,
+		        sp->pks.len);
+	return 0;
+}
+
+/* A master key Ku from a passphrase (memoized) or from -m. */
+static int master_key(parser_t *ps, int auth, const keyspec_t *ks, uint8_t *ku)
+{
+	if (ks->kind == ST_USM_KEY_PASS)
+		return pass_to_ku(ps, auth, ks->pass, ku);
+	memcpy(ku, ks->key, st_usm_auth_tab[auth].key_len);
+	return 0;
+}
+
+/* Master keys from passphrases or -m; localized keys from -l. */
+static int derive_keys(parser_t *ps, user_spec_t *sp)
+{
+	st_usm_user_t *u = &sp->u;
+	int rc = 0;
+
+	if (u->level & ST_MSGFLAG_AUTH) {
+		if (sp->aks.kind == ST_USM_KEY_LOCAL)
+			memcpy(u->keys.auth_key, sp->aks.key,
+			       st_usm_auth_tab[u->keys.auth].key_len);
+		else if ((rc = master_key(ps, u->keys.auth, &sp->aks, u->auth_ku)) < 0)
+			return rc;
+	}
+	if (u->level & ST_MSGFLAG_PRIV) {
+		if (sp->pks.kind == ST_USM_KEY_LOCAL)
+			rc = st_usm_extend_key(u->keys.auth, u->keys.priv, sp->pks.key, sp->pks.len,
+			                       u->engine, u->engine_len, u->keys.priv_key, NULL);
+		else
+			rc = master_key(ps, u->keys.auth, &sp->pks, u->priv_ku);
+	}
+	return rc;
+}
+
+/* A user bound to an engine gets its localized keys now and keeps no
+ * master key; an unbound one is localized per engine when first seen. */
+static int localize_bound_user(user_spec_t *sp)
+{
+	st_usm_user_t *u = &sp->u;
+	size_t kl = st_usm_auth_tab[u->keys.auth].key_len;
+	int rc;
+
+	if (!u->bound || !(u->level & ST_MSGFLAG_AUTH))
+		return 0;
+	if (sp->aks.kind != ST_USM_KEY_LOCAL) {
+		size_t len = ST_USM_KEY_MAX;
+		rc = st_usm_localize(u->keys.auth, u->auth_ku, kl, u->engine, u->engine_len,
+		                     u->keys.auth_key, &len);
+		if (rc < 0)
+			return rc;
+	}
+	if ((u->level & ST_MSGFLAG_PRIV) && sp->pks.kind != ST_USM_KEY_LOCAL) {
+		uint8_t kul[ST_USM_KEY_MAX];
+		size_t len = sizeof(kul);
+		rc = st_usm_localize(u->keys.auth, u->priv_ku, kl, u->engine, u->engine_len, kul,
+		                     &len);
+		if (rc == 0)
+			rc = st_usm_extend_key(u->keys.auth, u->keys.priv, kul, len, u->engine,
+			                       u->engine_len, u->keys.priv_key, NULL);
+		st_usm_wipe(kul, sizeof(kul));
+		if (rc < 0)
+			return rc;
+	}
+	st_usm_wipe(u->auth_ku, sizeof(u->auth_ku));
+	st_usm_wipe(u->priv_ku, sizeof(u->priv_ku));
+	return 0;
+}
+
+static int store_user(parser_t *ps, const st_usm_user_t *u)
+{
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 16;
 		st_usm_user_t *nu = realloc(ps->user, cap * sizeof(*nu));
-		if (!nu) {
-			rc = -ENOMEM;
-			goto keyfail;
-		}
+		if (!nu)
+			return -ENOMEM;
 		ps->user = nu;
 		ps->cap = cap;
 	}
-	ps->user[ps->n++] = u;
-	st_usm_wipe(&u, sizeof(u));
-	st_usm_wipe(&aks, sizeof(aks));
-	st_usm_wipe(&pks, sizeof(pks));
+	ps->user[ps->n++] = *u;
 	return 0;
-keyfail:
-	st_usm_wipe(&u, sizeof(u));
-	st_usm_wipe(&aks, sizeof(aks));
-	st_usm_wipe(&pks, sizeof(pks));
-	if (rc == -ENOMEM)
-		return perr(ps, "out of memory");
-	return perr(ps, "cannot derive keys (%s)", st_strerror(rc));
+}
+
+/* One createUser line (the words after the directive). */
+static int add_user(parser_t *ps, char **word, int n)
+{
+	user_spec_t sp;
+	int i = 0, rc;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.u.line = ps->line;
+	if ((rc = read_engine_option(ps, word, n, &i, &sp.u)) < 0 ||
+	    (rc = read_user_name(ps, word, n, &i, &sp.u)) < 0 ||
+	    (rc = read_protocols(ps, word, n, &i, &sp)) < 0 ||
+	    (rc = check_key_lengths(ps, &sp)) < 0)
+		goto out; /* perr() said what is wrong */
+	if ((rc = derive_keys(ps, &sp)) < 0 || (rc = localize_bound_user(&sp)) < 0) {
+		rc = rc == -ENOMEM ? perr(ps, "out of memory")
+		                   : perr(ps, "cannot derive keys (%s)", st_strerror(rc));
+		goto out;
+	}
+	sp.u.keys.id = sp.u.bound ? st_usm_key_id() : 0;
+	if ((rc = store_user(ps, &sp.u)) < 0)
+		rc = perr(ps, "out of memory");
+out:
+	st_usm_wipe(&sp, sizeof(sp));
+	return rc;
+}
+
+/*
+ * Every directive Net-SNMP's snmptrapd reads from its configuration files
+ * (snmptrapd -H, Net-SNMP 5.9, plus the persistent-state tokens): an
+ * existing snmptrapd.conf loads as is, and a word that is none of them
+ * (a misspelt "createUserr") is an error instead of a user that silently
+ * does not exist. Net-SNMP compares them without regard to case.
+ */
+static const char *const known_directives[] = {
+        "access",
+        "addForwarderInfo",
+        "add_row",
+        "agentaddress",
+        "agentgroup",
+        "agentSecName",
+        "agentuser",
+        "agentxperms",
+        "agentxRetries",
+        "agentxsocket",
+        "agentxTimeout",
+        "alias",
+        "authaccess",
+        "authcommunity",
+        "authgroup",
+        "authtrapenable",
+        "authuser",
+        "avgBulkVarbindSize",
+        "certSecName",
+        "clientaddr",
+        "clientaddrUsesPort",
+        "clientRecvBuf",
+        "clientSendBuf",
+        "com2sec",
+        "com2sec6",
+        "com2secunix",
+        "commentToEOL",
+        "createUser",
+        "debugLogLevel",
+        "debugTokens",
+        "defaultPort",
+        "defAuthLocalizedKey",
+        "defAuthMasterKey",
+        "defAuthPassphrase",
+        "defAuthType",
+        "defCommunity",
+        "defContext",
+        "defDomain",
+        "defPassphrase",
+        "defPrivLocalizedKey",
+        "defPrivMasterKey",
+        "defPrivPassphrase",
+        "defPrivType",
+        "defSecurityLevel",
+        "defSecurityModel",
+        "defSecurityName",
+        "defTarget",
+        "defVersion",
+        "disableAuthorization",
+        "disablePerl",
+        "disableSNMPv1",
+        "disableSNMPv2c",
+        "disableSNMPv3",
+        "doDebugging",
+        "doNotFork",
+        "doNotLogTraps",
+        "doNotRetainNotificationLogs",
+        "dontBreakdownOids",
+        "dontLoadHostConfig",
+        "dontLogTCPWrappersConnects",
+        "dontPrintUnits",
+        "dontRetainLogs",
+        "dumpPacket",
+        "engineBoots",
+        "engineID",
+        "engineIDNic",
+        "engineIDType",
+        "escapeQuotes",
+        "extendedIndex",
+        "extraX509SubDir",
+        "format",
+        "format1",
+        "format2",
+        "forward",
+        "group",
+        "hexOutputLength",
+        "ignoreAuthFailure",
+        "informsink",
+        "injectHandler",
+        "iquerySecLevel",
+        "iquerySecName",
+        "iqueryVersion",
+        "leave_pidfile",
+        "localCert",
+        "logOption",
+        "logTimestamp",
+        "master",
+        "maxGetbulkRepeats",
+        "maxGetbulkResponses",
+        "mibAllowUnderline",
+        "mibdirs",
+        "mibfile",
+        "mibReplaceWithLatest",
+        "mibs",
+        "mibWarningLevel",
+        "noContextEngineIDDiscovery",
+        "noDisplayHint",
+        "noPersistentLoad",
+        "noPersistentSave",
+        "noRangeCheck",
+        "noTokenWarnings",
+        "numericTimeticks",
+        "oidOutputFormat",
+        "oldEngineID",
+        "outputOption",
+        "outputPrecision",
+        "pduStatsMax",
+        "pduStatsThreshold",
+        "peerCert",
+        "perl",
+        "perlInitFile",
+        "persistentDir",
+        "pidFile",
+        "printEventNumbers",
+        "printHexText",
+        "printNumericEnums",
+        "printNumericOids",
+        "printValueOnly",
+        "quickPrinting",
+        "quit",
+        "retries",
+        "reverseEncodeBER",
+        "rocommunity",
+        "rocommunity6",
+        "rouser",
+        "rwcommunity",
+        "rwcommunity6",
+        "rwuser",
+        "sendMessageMaxSize",
+        "serverRecvBuf",
+        "serverSendBuf",
+        "setaccess",
+        "setserialno",
+        "showMibErrors",
+        "smuxpeer",
+        "smuxsocket",
+        "snmpTlstmAddr",
+        "snmpTlstmParams",
+        "snmpTrapdAddr",
+        "sourceFilterAddress",
+        "sourceFilterType",
+        "sqlMaxQueue",
+        "sqlSaveInterval",
+        "strictCommentTerm",
+        "suffixPrinting",
+        "table",
+        "tempFilePattern",
+        "timeout",
+        "tlsAlgorithms",
+        "trap2sink",
+        "trapcommunity",
+        "traphandle",
+        "trapsess",
+        "trapsink",
+        "trustCert",
+        "tsmUseTransportPrefix",
+        "usmUser",
+        "v1trapaddress",
+        "view",
+        "x509CRLFile",
+};
+
+static int known_directive(const char *word)
+{
+	for (size_t i = 0; i < sizeof(known_directives) / sizeof(known_directives[0]); i++)
+		if (strcasecmp(word, known_directives[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static int parse_line(parser_t *ps, char *line)
@@ -388,9 +624,15 @@ static int parse_line(parser_t *ps, char *line)
 		return n;
 	if (word[0][0] == '[' && word[0][strlen(word[0]) - 1] == ']')
 		i = 1;
-	if (i >= n || strcasecmp(word[i], "createUser") != 0)
+	if (i >= n)
+		return 0;
+	if (strcasecmp(word[i], "createUser") == 0)
+		return add_user(ps, word + i + 1, n - i - 1);
+	if (known_directive(word[i]))
 		return 0; /* another snmptrapd.conf directive */
-	return add_user(ps, word + i + 1, n - i - 1);
+	if (strncasecmp(word[i], "createUser", 6) == 0)
+		return perr(ps, "unknown directive '%s' (did you mean createUser?)", word[i]);
+	return perr(ps, "unknown directive '%s' (not a snmptrapd.conf directive)", word[i]);
 }
 
 static uint64_t bucket_hash(const uint8_t *name, size_t name_len, int bound, const uint8_t *engine,

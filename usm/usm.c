@@ -55,6 +55,7 @@ enum {
 	C_DECRYPTION,
 	C_PARAMS,
 	C_REPORTS,
+	C_DISCOVERY,
 	C_COUNT
 };
 
@@ -89,7 +90,9 @@ uint64_t st_usm_worker_hmacs(const st_usm_worker_t *w)
 
 uint64_t st_usm_worker_active(struct st_usm_worker *w)
 {
-	return atomic_load(&w->qs.active);
+	/* an RMW, not a load: it pairs with the worker's announcement in
+	 * st_usm_process() (only reclaimers call this, not the hot path) */
+	return atomic_fetch_add_explicit(&w->qs.active, 0, memory_order_acq_rel);
 }
 
 static uint64_t bump(st_usm_worker_t *w, int c)
@@ -221,6 +224,12 @@ static int reject(pctx_t *c, int rc, int counter, int stat, int may_report,
                   const st_usm_keys_t *keys)
 {
 	uint64_t v = bump(c->w, counter);
+	/* discovery probes are usmStatsUnknownEngineIDs to the sender (RFC
+	 * 3414 3.2 3b), but counted apart here: they are normal traffic */
+	if (counter == C_DISCOVERY)
+		v += atomic_load_explicit(&c->w->count[C_UNKNOWN_ENGINE], memory_order_relaxed);
+	else if (counter == C_UNKNOWN_ENGINE)
+		v += atomic_load_explicit(&c->w->count[C_DISCOVERY], memory_order_relaxed);
 	if (may_report && c->report && c->report_cap && c->usm->conf.engine_id_len)
 		(void)make_report(c, stat, (uint32_t)v, keys);
 	return rc;
@@ -317,9 +326,11 @@ static int process(pctx_t *c, int have_src)
 	          memcmp(p->engine_id, usm->engine_id, p->engine_id_len) == 0;
 	int may_report = reportable && c->ours;
 
-	/* 3: discovery, or a message that names no engine */
+	/* 3: discovery (reportable, no engine named), or a message that
+	 * names no engine and wants no answer */
 	if (p->engine_id_len == 0)
-		return reject(c, ST_ERR_USM_UNKNOWN_ENGINE_ID, C_UNKNOWN_ENGINE,
+		return reject(c, ST_ERR_USM_UNKNOWN_ENGINE_ID,
+		              reportable ? C_DISCOVERY : C_UNKNOWN_ENGINE,
 		              ST_USM_STAT_UNKNOWN_ENGINE_IDS, reportable, NULL);
 
 	st_usm_users_t *users = atomic_load(&usm->users);
@@ -474,10 +485,13 @@ int st_usm_process(st_usm_worker_t *w, const uint8_t *dgram, size_t len, st_msg_
 	}
 
 	/* Enter: from here until we leave, nothing we can reach is freed. The
-	 * fence orders our announcement before every read of shared state
-	 * (it pairs with the one in reclaim_locked(), cache.c). */
-	atomic_store_explicit(&w->qs.active, atomic_load(&usm->epoch), memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
+	 * announcement is a read-modify-write, as is the reclaimer's read of
+	 * it (reclaim_locked(), cache.c): RMWs on one location are totally
+	 * ordered, so either the reclaimer reads our epoch and keeps what we
+	 * may reach, or ours comes later and acquires from its release, and
+	 * every unlink before it is visible to our reads. One locked
+	 * instruction, as the seq_cst fence was; ThreadSanitizer models it. */
+	atomic_exchange_explicit(&w->qs.active, atomic_load(&usm->epoch), memory_order_acq_rel);
 	int rc = process(&c, have_src);
 	atomic_store_explicit(&w->qs.active, 0, memory_order_release);
 
@@ -728,5 +742,6 @@ void st_usm_worker_stats(const st_usm_worker_t *w, st_usm_stats_t *out)
 	out->decryption_errors = RD(C_DECRYPTION);
 	out->params_errors = RD(C_PARAMS);
 	out->reports_sent = RD(C_REPORTS);
+	out->discovery_probes = RD(C_DISCOVERY);
 #undef RD
 }

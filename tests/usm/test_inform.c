@@ -64,7 +64,9 @@ Test(inform, discovery_probe_gets_unknown_engine_ids_report)
 	cr_assert_str_eq(oid, "1.3.6.1.6.3.15.1.1.4.0");
 	cr_assert_eq(rep->pdu.vb[0].num.u, 1);
 	st_usm_stats_t s = fx_stats(&fx);
-	cr_assert_eq(s.unknown_engine_ids, 1);
+	/* discovery is normal traffic: counted apart, not as a refusal */
+	cr_assert_eq(s.discovery_probes, 1);
+	cr_assert_eq(s.unknown_engine_ids, 0);
 	cr_assert_eq(s.reports_sent, 1);
 	/* the counter in the next Report has moved on */
 	cr_assert_eq(fx_run(&fx, vec_inform_probe, sizeof(vec_inform_probe), T0 + 1),
@@ -91,13 +93,16 @@ Test(inform, no_report_without_reportable_flag_or_engine_id)
 	fx_open(&fx, NULL, VEC_OURS, 1, T0);
 	cr_assert_eq(fx_run(&fx, probe, sizeof(probe), T0), ST_ERR_USM_UNKNOWN_ENGINE_ID);
 	cr_assert_eq(fx.report_len, 0);
+	/* naming no engine and wanting no answer: a refusal, not discovery */
+	cr_assert_eq(fx_stats(&fx).unknown_engine_ids, 1);
+	cr_assert_eq(fx_stats(&fx).discovery_probes, 0);
 	fx_close(&fx);
 	/* no engine ID configured: nothing to tell */
 	fx_open(&fx, NULL, NULL, 1, T0);
 	cr_assert_eq(fx_run(&fx, vec_inform_probe, sizeof(vec_inform_probe), T0),
 	             ST_ERR_USM_UNKNOWN_ENGINE_ID);
 	cr_assert_eq(fx.report_len, 0);
-	cr_assert_eq(fx_stats(&fx).unknown_engine_ids, 1);
+	cr_assert_eq(fx_stats(&fx).discovery_probes, 1);
 	fx_close(&fx);
 }
 

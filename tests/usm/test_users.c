@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -183,6 +185,62 @@ Test(users, errors_name_file_and_line)
 	          "got 2");
 }
 
+Test(users, unknown_directive_is_an_error)
+{
+	parse_err("createUser u1 SHA authpass123\ncreateUserr u2 SHA authpass123\n",
+	          "users.conf:2: unknown directive 'createUserr' (did you mean createUser?)");
+	parse_err("# a comment\n[snmp] frobnicate yes\n",
+	          "users.conf:2: unknown directive 'frobnicate' (not a snmptrapd.conf directive)");
+	/* Net-SNMP compares directives without regard to case */
+	st_usm_users_t *users = parse_ok("AUTHUSER log u1\nformat2 %%V\ncreateuser u1\n");
+	cr_assert_eq(st_usm_users_count(users), 1);
+	st_usm_users_free(users);
+}
+
+/*
+ * A line refused after its keys were decoded must not leave them on the
+ * stack. The parse runs on a thread whose stack is a buffer of ours; the
+ * auth key (-m, 20 octets) is decoded, then the line is refused for its
+ * priv key's length; afterwards no copy of the key may be left anywhere
+ * in that stack.
+ */
+static const uint8_t wipe_key[20] = {0x5a, 0xc3, 0x17, 0xe9, 0x42, 0x8b, 0x0d, 0xf6, 0x71, 0x2e,
+                                     0xa4, 0x39, 0xd0, 0x66, 0x1b, 0x95, 0xce, 0x03, 0x7f, 0xb8};
+
+static void *wipe_parse(void *arg)
+{
+	st_usm_users_t *users = NULL;
+	char err[256];
+	/* -m 5ac317e9... (wipe_key) then a 2-octet -m priv key: refused */
+	int rc = st_usm_users_parse("createUser -e 0x80001f8880aabbccdd u1 SHA -m "
+	                            "5ac317e9428b0df6712ea439d0661b95ce037fb8 AES -m 0011\n",
+	                            "users.conf", &users, err, sizeof(err));
+	*(int *)arg = rc;
+	return NULL;
+}
+
+Test(users, refused_line_leaves_no_key_on_the_stack)
+{
+	size_t size = 1 << 20;
+	uint8_t *stack = aligned_alloc(4096, size);
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc = 0, found = 0;
+
+	cr_assert_not_null(stack);
+	memset(stack, 0, size);
+	cr_assert_eq(pthread_attr_init(&attr), 0);
+	cr_assert_eq(pthread_attr_setstack(&attr, stack, size), 0);
+	cr_assert_eq(pthread_create(&t, &attr, wipe_parse, &rc), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	pthread_attr_destroy(&attr);
+	cr_assert_eq(rc, ST_ERR_CONFIG);
+	for (size_t i = 0; i + sizeof(wipe_key) <= size; i++)
+		found |= memcmp(stack + i, wipe_key, sizeof(wipe_key)) == 0;
+	free(stack);
+	cr_assert_not(found, "a refused line left its decoded key on the stack");
+}
+
 Test(users, bounds_users_sharing_a_name)
 {
 	char text[4096] = "";
@@ -218,7 +276,8 @@ Test(users, load_reads_a_file_and_names_it_in_errors)
 
 	fd = open(path, O_WRONLY | O_TRUNC);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, text, 47), 47);
+	size_t first = (size_t)(strchr(text, '\n') - text) + 1; /* the first line only */
+	cr_assert_eq(write(fd, text, first), (ssize_t)first);
 	close(fd);
 	cr_assert_eq(st_usm_users_load(path, &users, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(st_usm_users_count(users), 1);
