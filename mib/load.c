@@ -266,6 +266,64 @@ static uint8_t app_type(const char *name)
 	return 0;
 }
 
+/*
+ * Named numbers of a type, once per type: libsmi finds each next one by a
+ * walk from the first, so a large enumeration (IANAifType) used by many
+ * columns would cost its square every time.
+ */
+typedef struct named_cache {
+	const SmiType *type;
+	st_mib_enum_t *enums;
+	const char **labels;
+	uint32_t n;
+} named_cache_t;
+
+static named_cache_t *named_tab;
+static size_t named_mask, named_used;
+
+static void named_numbers(SmiType *type, st_mib_def_t *d)
+{
+	size_t h, cap = 0;
+	named_cache_t *c;
+
+	if (!named_tab) {
+		named_mask = 4095;
+		named_tab = calloc(named_mask + 1, sizeof(*named_tab));
+		if (!named_tab)
+			_exit(4);
+	}
+	h = ((uintptr_t)type >> 4) * 0x9e3779b97f4a7c15ull >> 40;
+	for (h &= named_mask; named_tab[h].type && named_tab[h].type != type; h = (h + 1) & named_mask)
+		;
+	c = &named_tab[h];
+	if (!c->type) {
+		for (SmiNamedNumber *nn = smiGetFirstNamedNumber(type); nn;
+		     nn = smiGetNextNamedNumber(nn)) {
+			if (c->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				c->enums = realloc(c->enums, cap * sizeof(*c->enums));
+				c->labels = realloc(c->labels, cap * sizeof(*c->labels));
+				if (!c->enums || !c->labels)
+					_exit(4);
+			}
+			c->enums[c->n].value = nn->value.basetype == SMI_BASETYPE_UNSIGNED32
+			                           ? (int32_t)nn->value.value.unsigned32
+			                           : nn->value.value.integer32;
+			c->labels[c->n++] = strdup(nn->name);
+		}
+		/* past 3/4 full the table stops caching; results stay right */
+		if (named_used * 4 < named_mask * 3) {
+			c->type = type;
+			named_used++;
+		}
+	}
+	d->enums = c->enums;
+	d->labels = c->labels;
+	d->nenums = c->n;
+	if (!c->type) /* not kept: forget it for the next caller */
+		*c = (named_cache_t){0};
+}
+
 /* base type, hint and named numbers, following the chain of types */
 static void node_type(SmiNode *node, st_mib_def_t *d)
 {
@@ -310,25 +368,8 @@ static void node_type(SmiNode *node, st_mib_def_t *d)
 		if (!named && smiGetFirstNamedNumber(t))
 			named = t;
 	}
-	if (named && (type->basetype == SMI_BASETYPE_ENUM || type->basetype == SMI_BASETYPE_BITS)) {
-		size_t n = 0, k = 0;
-		for (SmiNamedNumber *nn = smiGetFirstNamedNumber(named); nn;
-		     nn = smiGetNextNamedNumber(nn))
-			n++;
-		d->enums = calloc(n, sizeof(*d->enums));
-		d->labels = calloc(n, sizeof(*d->labels));
-		if (!d->enums || !d->labels)
-			_exit(4);
-		for (SmiNamedNumber *nn = smiGetFirstNamedNumber(named); nn && k < n;
-		     nn = smiGetNextNamedNumber(nn)) {
-			int64_t v = nn->value.basetype == SMI_BASETYPE_UNSIGNED32
-			                ? (int64_t)nn->value.value.unsigned32
-			                : (int64_t)nn->value.value.integer32;
-			d->enums[k].value = (int32_t)v;
-			d->labels[k++] = strdup(nn->name);
-		}
-		d->nenums = (uint32_t)k;
-	}
+	if (named && (type->basetype == SMI_BASETYPE_ENUM || type->basetype == SMI_BASETYPE_BITS))
+		named_numbers(named, d);
 }
 
 static uint8_t node_kind(SmiNodekind k)

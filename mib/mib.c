@@ -20,63 +20,57 @@
 
 /* ---- reading ---------------------------------------------------------- */
 
-static const st_mib_node_t *walk(const st_mib_t *mib, st_oid_iter_t *it, size_t *suffix)
+static const st_mib_node_t *find(const st_mib_t *mib, const uint8_t *oid, size_t len,
+                                 size_t *suffix)
 {
-	uint32_t v = 0, best = 0, sub;
-	size_t depth = 0, best_depth = 0, n = 0;
-	int inside = 1;
+	size_t p = len, after = 0;
 
-	while (st_oid_next(it, &sub)) {
-		n++;
-		if (!inside)
+	if (!len || (oid[len - 1] & 0x80))
+		return NULL; /* not a whole OID */
+	/* p runs over the ends of sub-identifiers, longest prefix first */
+	for (; p > 0; p--) {
+		if (oid[p - 1] & 0x80)
 			continue;
-		uint32_t h = st_mib_hash(v, sub) & mib->mask;
-		for (;;) {
-			const st_mib_hent_t *e = &mib->hash[h];
-			if (!e->child) {
-				inside = 0;
+		uint64_t h = st_mib_pfx_hash(oid, p);
+		uint32_t tag = (uint32_t)(h >> 32), slot = (uint32_t)h & mib->mask;
+		for (;; slot = (slot + 1) & mib->mask) {
+			const st_mib_nent_t *e = &mib->table[slot];
+			if (!e->node)
 				break;
-			}
-			if (e->parent == v && e->sub == sub) {
-				v = e->child & ~ST_MIB_NAMED;
-				depth++;
-				if (e->child & ST_MIB_NAMED) { /* no need to touch the node */
-					best = v;
-					best_depth = depth;
-				}
-				break;
-			}
-			h = (h + 1) & mib->mask;
+			if (e->tag != tag)
+				continue;
+			const st_mib_node_t *node = &mib->nodes[e->node];
+			if (node->ber_len != p || memcmp(mib->base + node->ber, oid, p))
+				continue;
+			/* the deepest named node: an answer if it is the OID or an object */
+			if (after && node->kind != ST_MIB_K_SCALAR && node->kind != ST_MIB_K_COLUMN)
+				return NULL;
+			if (suffix)
+				*suffix = after;
+			return node;
 		}
+		after++;
 	}
-	if (!best)
-		return NULL;
-	if (best_depth != n && mib->nodes[best].kind != ST_MIB_K_SCALAR &&
-	    mib->nodes[best].kind != ST_MIB_K_COLUMN)
-		return NULL;
-	if (suffix)
-		*suffix = n - best_depth;
-	return &mib->nodes[best];
+	return NULL;
 }
 
 const st_mib_node_t *st_mib_lookup(const st_mib_t *mib, const uint32_t *sub, size_t n,
                                    size_t *suffix)
 {
-	st_oid_iter_t it;
-	if (!mib)
+	uint8_t ber[ST_MIB_OID_MAX * 5];
+	int len;
+	if (!mib || n < 2 || n > ST_MIB_OID_MAX)
 		return NULL;
-	st_oid_iter_sub(&it, sub, n);
-	return walk(mib, &it, suffix);
+	len = st_mib_oid_ber(sub, n, ber, sizeof(ber));
+	return len > 0 ? find(mib, ber, (size_t)len, suffix) : NULL;
 }
 
 const st_mib_node_t *st_mib_lookup_ber(const st_mib_t *mib, const uint8_t *oid, size_t len,
                                        size_t *suffix)
 {
-	st_oid_iter_t it;
 	if (!mib || !len)
 		return NULL;
-	st_oid_iter_ber(&it, oid, len);
-	return walk(mib, &it, suffix);
+	return find(mib, oid, len, suffix);
 }
 
 const st_mib_node_t *st_mib_lookup_v1trap(const st_mib_t *mib, const uint8_t *enterprise,
@@ -180,7 +174,7 @@ int st_mib_from_block(const void *block, size_t size, st_mib_t **out)
 	memcpy(mib + 1, block, size);
 	mib->base = (const char *)(mib + 1);
 	mib->nodes = (const st_mib_node_t *)(mib->base + hdr->nodes);
-	mib->hash = (const st_mib_hent_t *)(mib->base + hdr->hash);
+	mib->table = (const st_mib_nent_t *)(mib->base + hdr->hash);
 	mib->mask = hdr->mask;
 	mib->size = sizeof(*mib) + size;
 	*out = mib;
@@ -322,7 +316,7 @@ static uint32_t tree_child(tree_t *t, uint32_t parent, uint32_t sub, uint8_t dep
 	h = st_mib_hash(parent, sub) & t->mask;
 	while (t->hash[h].child) {
 		if (t->hash[h].parent == parent && t->hash[h].sub == sub)
-			return t->hash[h].child & ~ST_MIB_NAMED;
+			return t->hash[h].child;
 		h = (h + 1) & t->mask;
 	}
 	st_mib_node_t node = {.depth = depth, .parent = parent, .sub = sub};
@@ -330,16 +324,6 @@ static uint32_t tree_child(tree_t *t, uint32_t parent, uint32_t sub, uint8_t dep
 	t->hash[h] = (st_mib_hent_t){.parent = parent, .sub = sub, .child = id};
 	t->used++;
 	return id;
-}
-
-/* flag the edge into node v as leading to a named node */
-static void tree_mark(tree_t *t, uint32_t v)
-{
-	const st_mib_node_t *node = (const st_mib_node_t *)t->nodes.p + v;
-	size_t h = st_mib_hash(node->parent, node->sub) & t->mask;
-	while ((t->hash[h].child & ~ST_MIB_NAMED) != v)
-		h = (h + 1) & t->mask;
-	t->hash[h].child |= ST_MIB_NAMED;
 }
 
 static int enum_cmp(const void *pa, const void *pb)
@@ -401,19 +385,52 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 			node->enums = (uint32_t)at;
 			node->nenums = (uint16_t)(d->nenums > UINT16_MAX ? UINT16_MAX : d->nenums);
 		}
-		tree_mark(&t, v);
 		nnamed++;
 		if (d->kind == ST_MIB_K_NOTIFICATION)
 			nnotif++;
 	}
 
+	/* BER octets of every named node's OID, and the table over them */
+	size_t nnodes = t.nodes.len / sizeof(st_mib_node_t), mask = 15;
+	buf_t bers = {0};
+	st_mib_nent_t *table;
+	while (mask + 1 < (size_t)nnamed * 2 + 2)
+		mask = mask * 2 + 1;
+	table = calloc(mask + 1, sizeof(*table));
+	if (!table)
+		abort();
+	for (size_t i = 1; i < nnodes; i++) {
+		st_mib_node_t *nd = (st_mib_node_t *)t.nodes.p + i;
+		uint32_t sub[ST_MIB_OID_MAX];
+		uint8_t ber[ST_MIB_OID_MAX * 5];
+		size_t depth = nd->depth;
+		int len;
+		if (!nd->name || depth < 2)
+			continue; /* a one-arc OID has no BER form: never looked up */
+		for (const st_mib_node_t *up = nd; depth > 0; depth--) {
+			sub[depth - 1] = up->sub;
+			up = (const st_mib_node_t *)t.nodes.p + up->parent;
+		}
+		len = st_mib_oid_ber(sub, nd->depth, ber, sizeof(ber));
+		if (len <= 0)
+			continue;
+		nd->ber = (uint32_t)buf_add(&bers, ber, (size_t)len, 1);
+		nd->ber_len = (uint16_t)len;
+		uint64_t h = st_mib_pfx_hash(ber, (size_t)len);
+		size_t slot = (uint32_t)h & mask;
+		while (table[slot].node)
+			slot = (slot + 1) & mask;
+		table[slot] = (st_mib_nent_t){.tag = (uint32_t)(h >> 32), .node = (uint32_t)i};
+	}
+
 	buf_add(&out, &hdr, sizeof(hdr), 8);
 	o_nodes = buf_add(&out, t.nodes.p, t.nodes.len, 8);
-	o_hash = buf_add(&out, t.hash, (t.mask + 1) * sizeof(*t.hash), 8);
+	o_hash = buf_add(&out, table, (mask + 1) * sizeof(*table), 8);
 	o_enums = buf_add(&out, enums.p, enums.len, 8);
+	size_t o_ber = buf_add(&out, bers.p, bers.len, 8);
 	o_str = buf_add(&out, s.pool.p, s.pool.len, 8);
 	nodes = (st_mib_node_t *)(out.p + o_nodes);
-	for (size_t i = 0; i < t.nodes.len / sizeof(*nodes); i++) {
+	for (size_t i = 0; i < nnodes; i++) {
 		if (nodes[i].module)
 			nodes[i].module += (uint32_t)o_str;
 		if (nodes[i].name)
@@ -421,14 +438,17 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 		if (nodes[i].hint)
 			nodes[i].hint += (uint32_t)o_str;
 		nodes[i].enums += (uint32_t)o_enums;
+		nodes[i].ber += (uint32_t)o_ber;
 	}
 	en = (st_mib_enum_t *)(out.p + o_enums);
 	for (size_t i = 0; i < enums.len / sizeof(*en); i++)
 		en[i].label += (uint32_t)o_str;
+	free(table);
+	free(bers.p);
 	hdr.size = (uint32_t)out.len;
 	hdr.nnodes = (uint32_t)(t.nodes.len / sizeof(*nodes));
 	hdr.nodes = (uint32_t)o_nodes;
-	hdr.mask = (uint32_t)t.mask;
+	hdr.mask = (uint32_t)mask;
 	hdr.hash = (uint32_t)o_hash;
 	hdr.nnamed = nnamed;
 	hdr.nnotif = nnotif;

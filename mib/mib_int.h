@@ -4,12 +4,13 @@
  * iterator that lets one walk serve uint32_t arrays and BER octets, and the
  * builder the parser child fills.
  *
- * Block layout (every offset is from the block's first byte, 4-aligned):
- *   st_mib_hdr_t | st_mib_node_t[nnodes] | st_mib_hent_t[mask+1]
- *   | st_mib_enum_t[...] | strings (NUL-terminated; offset 0 is "")
- * Node 0 is the root of the OID tree. The hash maps (parent node, sub-id)
- * to the child node; a slot with child 0 is empty (the root is nobody's
- * child).
+ * Block layout (every offset is from the block's first byte, 8-aligned):
+ *   st_mib_hdr_t | st_mib_node_t[nnodes] | st_mib_nent_t[mask+1]
+ *   | st_mib_enum_t[...] | BER octets of named nodes' OIDs
+ *   | strings (NUL-terminated; offset 0 is "")
+ * Node 0 is the root of the OID tree. The table maps the BER octets of a
+ * named node's OID (by st_mib_pfx_hash()) to the node; a slot with node 0
+ * is empty (the root has no name).
  */
 #ifndef ST_MIB_INT_H
 #define ST_MIB_INT_H
@@ -27,19 +28,52 @@ typedef struct st_mib_hdr {
 	uint32_t pad_;
 } st_mib_hdr_t;
 
-#define ST_MIB_NAMED 0x80000000u /* in st_mib_hent_t.child: the child has a name */
-
+/* builder's tree edge: (parent, sub-id) -> child */
 typedef struct st_mib_hent {
 	uint32_t parent, sub, child;
 } st_mib_hent_t;
 
+/* lookup table slot: high bits of the prefix hash, and the named node */
+typedef struct st_mib_nent {
+	uint32_t tag, node;
+} st_mib_nent_t;
+
 struct st_mib {
 	const char *base; /* the block, right after this struct */
 	const st_mib_node_t *nodes;
-	const st_mib_hent_t *hash;
+	const st_mib_nent_t *table;
 	uint32_t mask;
 	size_t size;
 };
+
+/*
+ * Hash of the first len BER octets of an OID. It reads only the last 16
+ * octets, the first 8 of a long one and the length, in three loads, so that hashing every prefix of a
+ * varbind's OID costs no loop over its octets and no load depends on
+ * another; prefixes that agree there collide and are told apart by the
+ * memcmp that confirms every hit.
+ */
+static inline uint64_t st_mib_pfx_hash(const uint8_t *ber, size_t len)
+{
+	uint64_t a = 0, b = 0, c = 0;
+	if (len >= 24) /* the enterprise's number is in the first octets */
+		__builtin_memcpy(&c, ber, 8);
+	if (len >= 16) {
+		__builtin_memcpy(&a, ber + len - 8, 8);
+		__builtin_memcpy(&b, ber + len - 16, 8);
+	} else if (len >= 8) {
+		__builtin_memcpy(&a, ber + len - 8, 8);
+		for (size_t i = 0; i < len - 8; i++)
+			b = b << 8 | ber[i];
+	} else {
+		for (size_t i = 0; i < len; i++)
+			a = a << 8 | ber[i];
+	}
+	uint64_t h = (a ^ (uint64_t)len << 56) * 0x9e3779b97f4a7c15ull;
+	h ^= (b + (h >> 29)) * 0xc2b2ae3d27d4eb4full;
+	h ^= (c + (h >> 31)) * 0x165667b19e3779f9ull;
+	return h ^ (h >> 32);
+}
 
 static inline uint32_t st_mib_hash(uint32_t parent, uint32_t sub)
 {
@@ -54,6 +88,7 @@ typedef struct st_oid_iter {
 	size_t n, i;
 	uint32_t second; /* the second arc of the first BER octet(s) */
 	int pending;
+	int tail; /* BER that starts past the first arcs: no split */
 } st_oid_iter_t;
 
 static inline void st_oid_iter_sub(st_oid_iter_t *it, const uint32_t *sub, size_t n)
@@ -83,7 +118,7 @@ static inline int st_oid_next(st_oid_iter_t *it, uint32_t *out)
 	}
 	if (it->i >= it->n)
 		return 0;
-	first = it->i == 0;
+	first = it->i == 0 && !it->tail;
 	do {
 		v = v << 7 | (it->ber[it->i] & 0x7f);
 		if (v > UINT32_MAX + 80ull)

@@ -47,6 +47,11 @@ static void out_flush(out_t *o)
 static void out_s(out_t *o, const char *s, size_t n)
 {
 	out_flush(o);
+	if (o->len + n < o->cap) { /* keeps room for the NUL */
+		memcpy(o->buf + o->len, s, n);
+		o->len += n;
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		out_c(o, s[i]);
 }
@@ -286,9 +291,28 @@ int st_mib_render_name(const st_mib_t *mib, const st_mib_node_t *node, const uin
                        size_t len, size_t suffix, char *buf, size_t cap)
 {
 	st_oid_iter_t it;
+	size_t start = len, seen = 0;
+
+	/* the suffix is the tail: find where its first sub-identifier starts by
+	 * counting final octets (high bit clear) back from the end */
+	while (start > 0) {
+		if (!(oid[start - 1] & 0x80) && seen++ == suffix)
+			break;
+		start--;
+	}
+	if (start > 0) {
+		st_oid_iter_sub(&it, NULL, 0);
+		it.ber = oid + start;
+		it.n = len - start;
+		it.i = 0;
+		it.pending = 0;
+		it.second = 0;
+		it.tail = 1; /* no first-octet split: these are whole arcs */
+		return render_name(mib, node, &it, suffix, suffix, buf, cap);
+	}
+	/* the suffix reaches into the first octet's two arcs: decode it all */
 	size_t n = 0;
 	uint32_t sub;
-
 	st_oid_iter_ber(&it, oid, len);
 	while (st_oid_next(&it, &sub))
 		n++;

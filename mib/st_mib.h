@@ -97,6 +97,9 @@ typedef struct st_mib_node {
 	uint8_t pad_;
 	uint32_t parent; /* index of the parent node (the root is its own) */
 	uint32_t sub;    /* last sub-identifier of the node's OID */
+	uint32_t ber;    /* offset of the OID's BER content octets (named nodes) */
+	uint16_t ber_len;
+	uint16_t pad2_;
 } st_mib_node_t;
 
 typedef struct st_mib st_mib_t;
@@ -192,7 +195,8 @@ size_t st_mib_size(const st_mib_t *mib);
  * The result is the deepest named node on the OID's path, if it is the OID
  * itself or an object (scalar or column) the rest of the OID is an instance
  * of; anything else (an OID below a plain OBJECT IDENTIFIER such as an
- * unknown enterprise's subtree) is unknown and gives NULL.
+ * unknown enterprise's subtree) is unknown and gives NULL, as is an OID of
+ * fewer than two sub-identifiers (it has no BER form).
  *
  * @param suffix receives the number of sub-identifiers after the node's OID
  * @return the node (valid until st_mib_free()), or NULL

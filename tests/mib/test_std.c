@@ -197,7 +197,7 @@ Test(std, node_oid_round_trips, .init = load, .fini = unload)
 		uint32_t sub[ST_MIB_OID_MAX];
 		size_t suffix = 1;
 		int len;
-		if (!nodes[i].name)
+		if (!nodes[i].name || nodes[i].depth < 2) /* iso, ccitt: no BER form */
 			continue;
 		len = st_mib_node_oid(mib, &nodes[i], sub, ST_MIB_OID_MAX);
 		cr_assert_gt(len, 0);
@@ -205,5 +205,6 @@ Test(std, node_oid_round_trips, .init = load, .fini = unload)
 		cr_assert_eq(suffix, 0);
 		checked++;
 	}
-	cr_assert_eq(checked, stats.nodes);
+	cr_assert_geq(checked + 3, stats.nodes);
+	cr_assert_gt(checked, 500);
 }
