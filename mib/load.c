@@ -78,7 +78,8 @@ static int module_name(const char *path, char *name, size_t cap)
 		char c = buf[i];
 		if (c == '-' && buf[i + 1] == '-') { /* comment to "--" or end of line */
 			i += 2;
-			while (i < (size_t)n && buf[i] != '\n' && !(buf[i] == '-' && buf[i + 1] == '-'))
+			while (i < (size_t)n && buf[i] != '\n' &&
+			       !(buf[i] == '-' && buf[i + 1] == '-'))
 				i++;
 			i += buf[i] == '-' ? 2 : 1;
 			continue;
@@ -87,8 +88,8 @@ static int module_name(const char *path, char *name, size_t cap)
 			size_t k = 0;
 			while (i < (size_t)n && ((buf[i] >= 'A' && buf[i] <= 'Z') ||
 			                         (buf[i] >= 'a' && buf[i] <= 'z') ||
-			                         (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' ||
-			                         buf[i] == '_')) {
+			                         (buf[i] >= '0' && buf[i] <= '9') ||
+			                         buf[i] == '-' || buf[i] == '_')) {
 				if (k + 1 < sizeof(tok))
 					tok[k++] = buf[i];
 				i++;
@@ -143,7 +144,8 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 			goto out;
 		}
 	}
-	qsort(names, n, sizeof(*names), name_cmp); /* the same order on every machine */
+	if (n) /* the same order on every machine */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char path[4096], mname[128];
 		struct stat sb;
@@ -221,9 +223,10 @@ static void rec_write(char type, const void *a, size_t alen, const void *b, size
  * of that level is style (an SMIv1 module using SMIv2 words, a missing
  * range), which every vendor set has by the hundred */
 static const char *const lossy_tags[] = {
-    "identifier-redefined", "identifier-external-redefined", "basetype-unknown",
-    "import-failed",        "import-not-found",              "object-identifier-unknown",
-    "type-unknown",         "module-not-found",
+        "identifier-redefined", "identifier-external-redefined",
+        "basetype-unknown",     "import-failed",
+        "import-not-found",     "object-identifier-unknown",
+        "type-unknown",         "module-not-found",
 };
 
 static int child_level;
@@ -250,7 +253,7 @@ static void child_error(char *path, int line, int severity, char *msg, char *tag
 }
 
 /* application types of SMIv2 and their SMIv1 names */
-static const char *const app_names[] = {"IpAddress", "NetworkAddress", "Counter32", "Counter",
+static const char *const app_names[] = {"IpAddress", "NetworkAddress", "Counter32",  "Counter",
                                         "Gauge32",   "Gauge",          "Unsigned32", "TimeTicks",
                                         "Opaque",    "Counter64"};
 
@@ -293,7 +296,8 @@ static void named_numbers(SmiType *type, st_mib_def_t *d)
 			_exit(4);
 	}
 	h = ((uintptr_t)type >> 4) * 0x9e3779b97f4a7c15ull >> 40;
-	for (h &= named_mask; named_tab[h].type && named_tab[h].type != type; h = (h + 1) & named_mask)
+	for (h &= named_mask; named_tab[h].type && named_tab[h].type != type;
+	     h = (h + 1) & named_mask)
 		;
 	c = &named_tab[h];
 	if (!c->type) {
@@ -307,8 +311,8 @@ static void named_numbers(SmiType *type, st_mib_def_t *d)
 					_exit(4);
 			}
 			c->enums[c->n].value = nn->value.basetype == SMI_BASETYPE_UNSIGNED32
-			                           ? (int32_t)nn->value.value.unsigned32
-			                           : nn->value.value.integer32;
+			                               ? (int32_t)nn->value.value.unsigned32
+			                               : nn->value.value.integer32;
 			c->labels[c->n++] = strdup(nn->name);
 		}
 		/* past 3/4 full the table stops caching; results stay right */
@@ -673,7 +677,8 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 	for (size_t i = 0; want && want[i]; i++) {
 		if (!mod_path(&ld, want[i])[0]) {
 			char msg[300];
-			snprintf(msg, sizeof(msg), "module %s not found in the MIB directories", want[i]);
+			snprintf(msg, sizeof(msg), "module %s not found in the MIB directories",
+			         want[i]);
 			report(&ld, 1, "", 0, msg);
 			ld.st.failed++;
 		}
@@ -703,7 +708,8 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 			break;
 		if (attempt == ST_MIB_RETRIES) {
 			rc = ST_ERR_MIB_PARSER;
-			snprintf(err, errlen, "mib: the parser failed %d times; giving up", attempt + 1);
+			snprintf(err, errlen, "mib: the parser failed %d times; giving up",
+			         attempt + 1);
 			break;
 		}
 		for (size_t i = 0; i < ld.nmods; i++) {

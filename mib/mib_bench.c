@@ -82,9 +82,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nn; i++) {
 		uint32_t sub[ST_MIB_OID_MAX + 1];
 		int n;
-		if (!nodes[i].name || (nodes[i].kind != ST_MIB_K_SCALAR &&
-		                       nodes[i].kind != ST_MIB_K_COLUMN &&
-		                       nodes[i].kind != ST_MIB_K_NOTIFICATION))
+		if (!nodes[i].name ||
+		    (nodes[i].kind != ST_MIB_K_SCALAR && nodes[i].kind != ST_MIB_K_COLUMN &&
+		     nodes[i].kind != ST_MIB_K_NOTIFICATION))
 			continue;
 		n = st_mib_node_oid(mib, &nodes[i], sub, ST_MIB_OID_MAX);
 		if (n < 2 || n >= ST_MIB_OID_MAX)
@@ -123,13 +123,14 @@ int main(int argc, char **argv)
 		do {
 			for (size_t i = 0; i < nset; i++) {
 				size_t suffix;
-				const st_mib_node_t *node = st_mib_lookup_ber(mib, q[i], qlen[i], &suffix);
+				const st_mib_node_t *node =
+				        st_mib_lookup_ber(mib, q[i], qlen[i], &suffix);
 				if (!node)
 					continue;
 				found++;
 				if (pass & 1) {
-					int n = st_mib_render_name(mib, node, q[i], qlen[i], suffix, name,
-					                           sizeof(name));
+					int n = st_mib_render_name(mib, node, q[i], qlen[i], suffix,
+					                           name, sizeof(name));
 					const char *label = st_mib_enum_label(mib, node, 2);
 					sink += (size_t)n + (label ? 1 : 0);
 				}
@@ -138,9 +139,9 @@ int main(int argc, char **argv)
 		} while (clock_s(CLOCK_THREAD_CPUTIME_ID) - t0 < secs);
 		t1 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 		printf("%s: %zu OIDs, %.1f M/s, %.1f ns each (%.1f%% found)%s\n",
-		       (pass & 1) ? "lookup+render" : "lookup", nset, (double)done / (t1 - t0) / 1e6,
-		       (t1 - t0) / (double)done * 1e9, 100.0 * (double)found / (double)done,
-		       sink == 1 ? " " : "");
+		       (pass & 1) ? "lookup+render" : "lookup", nset,
+		       (double)done / (t1 - t0) / 1e6, (t1 - t0) / (double)done * 1e9,
+		       100.0 * (double)found / (double)done, sink == 1 ? " " : "");
 	}
 	free(q);
 	free(qlen);

@@ -48,10 +48,9 @@ struct st_mib {
 
 /*
  * Hash of the first len BER octets of an OID. It reads only the last 16
- * octets, the first 8 of a long one and the length, in three loads, so that hashing every prefix of a
- * varbind's OID costs no loop over its octets and no load depends on
- * another; prefixes that agree there collide and are told apart by the
- * memcmp that confirms every hit.
+ * octets, the first 8 of a long one and the length, in three loads, so that hashing every prefix of
+ * a varbind's OID costs no loop over its octets and no load depends on another; prefixes that agree
+ * there collide and are told apart by the memcmp that confirms every hit.
  */
 static inline uint64_t st_mib_pfx_hash(const uint8_t *ber, size_t len)
 {

@@ -267,8 +267,8 @@ int st_mib_render_bits(const st_mib_t *mib, const st_mib_node_t *node, const uin
 	return out_end(&o);
 }
 
-static int render_name(const st_mib_t *mib, const st_mib_node_t *node, st_oid_iter_t *it,
-                       size_t n, size_t suffix, char *buf, size_t cap)
+static int render_name(const st_mib_t *mib, const st_mib_node_t *node, st_oid_iter_t *it, size_t n,
+                       size_t suffix, char *buf, size_t cap)
 {
 	out_t o = {.buf = buf, .cap = cap};
 	const char *mod = st_mib_node_module(mib, node), *name = st_mib_node_name(mib, node);

@@ -225,7 +225,7 @@ const char *st_mib_node_hint(const st_mib_t *mib, const st_mib_node_t *node);
 const char *st_mib_enum_label(const st_mib_t *mib, const st_mib_node_t *node, int64_t value);
 
 /** Longest "MODULE::name.suffix" for a module, a name and an n-sub-id suffix */
-#define ST_MIB_NAME_BOUND(module_len, name_len, nsuffix)                                   \
+#define ST_MIB_NAME_BOUND(module_len, name_len, nsuffix)                                           \
 	((module_len) + 2 + (name_len) + (size_t)(nsuffix)*11 + 1)
 
 /**

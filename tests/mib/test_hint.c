@@ -58,7 +58,8 @@ Test(hint, date_and_time_without_zone_drops_trailing_separator)
 {
 	/* the 8-octet form: the "," after the deci-seconds is not written */
 	static const uint8_t v[] = {0x07, 0xea, 11, 25, 9, 5, 0, 3};
-	cr_assert_str_eq(octets("2d-1d-1d,1d:1d:1d.1d,1a1d:1d", v, sizeof(v)), "2026-11-25,9:5:0.3");
+	cr_assert_str_eq(octets("2d-1d-1d,1d:1d:1d.1d,1a1d:1d", v, sizeof(v)),
+	                 "2026-11-25,9:5:0.3");
 }
 
 Test(hint, inet_address_ipv4_and_ipv4z)

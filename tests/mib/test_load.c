@@ -20,157 +20,157 @@ static st_mib_stats_t stats;
 static char vdir[256];
 
 static const char ACME_SMI[] = /* acme.txt: the vendor's root, TCs and objects */
-    "ACME-SMI DEFINITIONS ::= BEGIN\n"
-    "IMPORTS\n"
-    "    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, enterprises\n"
-    "        FROM SNMPv2-SMI\n"
-    "    TEXTUAL-CONVENTION FROM SNMPv2-TC;\n"
-    "\n"
-    "acme MODULE-IDENTITY\n"
-    "    LAST-UPDATED \"202611250000Z\"\n"
-    "    ORGANIZATION \"Acme test fixtures\"\n"
-    "    CONTACT-INFO \"none\"\n"
-    "    DESCRIPTION \"Root of the acme test tree.\"\n"
-    "    REVISION \"202611250000Z\"\n"
-    "    DESCRIPTION \"First.\"\n"
-    "    ::= { enterprises 99991 }\n"
-    "\n"
-    "AcmeTenths ::= TEXTUAL-CONVENTION\n"
-    "    DISPLAY-HINT \"d-1\"\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Tenths.\"\n"
-    "    SYNTAX Integer32\n"
-    "\n"
-    "acmeObjects OBJECT IDENTIFIER ::= { acme 1 }\n"
-    "acmeTraps OBJECT IDENTIFIER ::= { acme 2 }\n"
-    "\n"
-    "acmeLevel OBJECT-TYPE\n"
-    "    SYNTAX AcmeTenths\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"A level.\"\n"
-    "    ::= { acmeObjects 1 }\n"
-    "\n"
-    "acmeFlags OBJECT-TYPE\n"
-    "    SYNTAX BITS { red(0), green(1), blue(2), spare(9) }\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Flags.\"\n"
-    "    ::= { acmeObjects 2 }\n"
-    "\n"
-    "acmeState OBJECT-TYPE\n"
-    "    SYNTAX INTEGER { idle(1), busy(2), broken(3) }\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"State.\"\n"
-    "    ::= { acmeObjects 3 }\n"
-    "\n"
-    "acmeAlarm NOTIFICATION-TYPE\n"
-    "    OBJECTS { acmeLevel, acmeState }\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Alarm.\"\n"
-    "    ::= { acmeTraps 0 1 }\n"
-    "END\n";
+        "ACME-SMI DEFINITIONS ::= BEGIN\n"
+        "IMPORTS\n"
+        "    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, enterprises\n"
+        "        FROM SNMPv2-SMI\n"
+        "    TEXTUAL-CONVENTION FROM SNMPv2-TC;\n"
+        "\n"
+        "acme MODULE-IDENTITY\n"
+        "    LAST-UPDATED \"202611250000Z\"\n"
+        "    ORGANIZATION \"Acme test fixtures\"\n"
+        "    CONTACT-INFO \"none\"\n"
+        "    DESCRIPTION \"Root of the acme test tree.\"\n"
+        "    REVISION \"202611250000Z\"\n"
+        "    DESCRIPTION \"First.\"\n"
+        "    ::= { enterprises 99991 }\n"
+        "\n"
+        "AcmeTenths ::= TEXTUAL-CONVENTION\n"
+        "    DISPLAY-HINT \"d-1\"\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Tenths.\"\n"
+        "    SYNTAX Integer32\n"
+        "\n"
+        "acmeObjects OBJECT IDENTIFIER ::= { acme 1 }\n"
+        "acmeTraps OBJECT IDENTIFIER ::= { acme 2 }\n"
+        "\n"
+        "acmeLevel OBJECT-TYPE\n"
+        "    SYNTAX AcmeTenths\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"A level.\"\n"
+        "    ::= { acmeObjects 1 }\n"
+        "\n"
+        "acmeFlags OBJECT-TYPE\n"
+        "    SYNTAX BITS { red(0), green(1), blue(2), spare(9) }\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Flags.\"\n"
+        "    ::= { acmeObjects 2 }\n"
+        "\n"
+        "acmeState OBJECT-TYPE\n"
+        "    SYNTAX INTEGER { idle(1), busy(2), broken(3) }\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"State.\"\n"
+        "    ::= { acmeObjects 3 }\n"
+        "\n"
+        "acmeAlarm NOTIFICATION-TYPE\n"
+        "    OBJECTS { acmeLevel, acmeState }\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Alarm.\"\n"
+        "    ::= { acmeTraps 0 1 }\n"
+        "END\n";
 
 static const char ACME_ORPHAN[] = /* line 5 imports a module nobody has */
-    "ACME-ORPHAN-MIB DEFINITIONS ::= BEGIN\n"
-    "IMPORTS\n"
-    "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
-    "    acmeObjects FROM ACME-SMI\n"
-    "    WidgetCount FROM ACME-MISSING-TC;\n"
-    "\n"
-    "acmeOrphanCount OBJECT-TYPE\n"
-    "    SYNTAX WidgetCount\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Type from a module nobody has.\"\n"
-    "    ::= { acmeObjects 10 }\n"
-    "\n"
-    "acmeOrphanSize OBJECT-TYPE\n"
-    "    SYNTAX Integer32\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Still resolvable.\"\n"
-    "    ::= { acmeObjects 11 }\n"
-    "END\n";
+        "ACME-ORPHAN-MIB DEFINITIONS ::= BEGIN\n"
+        "IMPORTS\n"
+        "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
+        "    acmeObjects FROM ACME-SMI\n"
+        "    WidgetCount FROM ACME-MISSING-TC;\n"
+        "\n"
+        "acmeOrphanCount OBJECT-TYPE\n"
+        "    SYNTAX WidgetCount\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Type from a module nobody has.\"\n"
+        "    ::= { acmeObjects 10 }\n"
+        "\n"
+        "acmeOrphanSize OBJECT-TYPE\n"
+        "    SYNTAX Integer32\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Still resolvable.\"\n"
+        "    ::= { acmeObjects 11 }\n"
+        "END\n";
 
 static const char ACME_BROKEN[] = /* line 14 has a syntax error */
-    "ACME-BROKEN-MIB DEFINITIONS ::= BEGIN\n"
-    "IMPORTS\n"
-    "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
-    "    acmeObjects FROM ACME-SMI;\n"
-    "\n"
-    "acmeGood OBJECT-TYPE\n"
-    "    SYNTAX Integer32\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Before the error.\"\n"
-    "    ::= { acmeObjects 20 }\n"
-    "\n"
-    "acmeBad OBJECT-TYPE\n"
-    "    SYNTAX Integer32 ]]] ;;\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Garbage in the syntax.\"\n"
-    "    ::= { acmeObjects 21 }\n"
-    "END\n";
+        "ACME-BROKEN-MIB DEFINITIONS ::= BEGIN\n"
+        "IMPORTS\n"
+        "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
+        "    acmeObjects FROM ACME-SMI;\n"
+        "\n"
+        "acmeGood OBJECT-TYPE\n"
+        "    SYNTAX Integer32\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Before the error.\"\n"
+        "    ::= { acmeObjects 20 }\n"
+        "\n"
+        "acmeBad OBJECT-TYPE\n"
+        "    SYNTAX Integer32 ]]] ;;\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Garbage in the syntax.\"\n"
+        "    ::= { acmeObjects 21 }\n"
+        "END\n";
 
 static const char ACME_DUP[] = /* line 13 defines acmeDup again */
-    "ACME-DUP-MIB DEFINITIONS ::= BEGIN\n"
-    "IMPORTS\n"
-    "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
-    "    acmeObjects FROM ACME-SMI;\n"
-    "\n"
-    "acmeDup OBJECT-TYPE\n"
-    "    SYNTAX Integer32\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"First.\"\n"
-    "    ::= { acmeObjects 30 }\n"
-    "\n"
-    "acmeDup OBJECT-TYPE\n"
-    "    SYNTAX Integer32\n"
-    "    MAX-ACCESS read-only\n"
-    "    STATUS current\n"
-    "    DESCRIPTION \"Second.\"\n"
-    "    ::= { acmeObjects 31 }\n"
-    "END\n";
+        "ACME-DUP-MIB DEFINITIONS ::= BEGIN\n"
+        "IMPORTS\n"
+        "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"
+        "    acmeObjects FROM ACME-SMI;\n"
+        "\n"
+        "acmeDup OBJECT-TYPE\n"
+        "    SYNTAX Integer32\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"First.\"\n"
+        "    ::= { acmeObjects 30 }\n"
+        "\n"
+        "acmeDup OBJECT-TYPE\n"
+        "    SYNTAX Integer32\n"
+        "    MAX-ACCESS read-only\n"
+        "    STATUS current\n"
+        "    DESCRIPTION \"Second.\"\n"
+        "    ::= { acmeObjects 31 }\n"
+        "END\n";
 
 static const char ACME_V1[] = /* SMIv1, with an enterprise-specific TRAP-TYPE */
-    "ACME-V1-MIB DEFINITIONS ::= BEGIN\n"
-    "IMPORTS\n"
-    "    enterprises FROM RFC1155-SMI\n"
-    "    OBJECT-TYPE FROM RFC-1212\n"
-    "    TRAP-TYPE FROM RFC-1215;\n"
-    "\n"
-    "acmeV1 OBJECT IDENTIFIER ::= { enterprises 99992 }\n"
-    "\n"
-    "acmeV1Temp OBJECT-TYPE\n"
-    "    SYNTAX INTEGER\n"
-    "    ACCESS read-only\n"
-    "    STATUS mandatory\n"
-    "    DESCRIPTION \"Temperature.\"\n"
-    "    ::= { acmeV1 1 }\n"
-    "\n"
-    "acmeV1Overheat TRAP-TYPE\n"
-    "    ENTERPRISE acmeV1\n"
-    "    VARIABLES { acmeV1Temp }\n"
-    "    DESCRIPTION \"Too hot.\"\n"
-    "    ::= 17\n"
-    "END\n";
+        "ACME-V1-MIB DEFINITIONS ::= BEGIN\n"
+        "IMPORTS\n"
+        "    enterprises FROM RFC1155-SMI\n"
+        "    OBJECT-TYPE FROM RFC-1212\n"
+        "    TRAP-TYPE FROM RFC-1215;\n"
+        "\n"
+        "acmeV1 OBJECT IDENTIFIER ::= { enterprises 99992 }\n"
+        "\n"
+        "acmeV1Temp OBJECT-TYPE\n"
+        "    SYNTAX INTEGER\n"
+        "    ACCESS read-only\n"
+        "    STATUS mandatory\n"
+        "    DESCRIPTION \"Temperature.\"\n"
+        "    ::= { acmeV1 1 }\n"
+        "\n"
+        "acmeV1Overheat TRAP-TYPE\n"
+        "    ENTERPRISE acmeV1\n"
+        "    VARIABLES { acmeV1Temp }\n"
+        "    DESCRIPTION \"Too hot.\"\n"
+        "    ::= 17\n"
+        "END\n";
 
 /* two SMIv2 modules define acme.1.40; the deprecated one must lose */
-#define ACME_EDITION(mod, obj, status)                                                      \
-	mod " DEFINITIONS ::= BEGIN\n"                                                         \
-	    "IMPORTS\n"                                                                        \
-	    "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"                                     \
-	    "    acmeObjects FROM ACME-SMI;\n"                                                 \
-	    "\n" obj " OBJECT-TYPE\n"                                                          \
-	    "    SYNTAX Integer32\n"                                                           \
-	    "    MAX-ACCESS read-only\n"                                                       \
-	    "    STATUS " status "\n"                                                          \
-	    "    DESCRIPTION \"One OID, two modules.\"\n"                                      \
-	    "    ::= { acmeObjects 40 }\n"                                                     \
+#define ACME_EDITION(mod, obj, status)                                                             \
+	mod " DEFINITIONS ::= BEGIN\n"                                                             \
+	    "IMPORTS\n"                                                                            \
+	    "    OBJECT-TYPE, Integer32 FROM SNMPv2-SMI\n"                                         \
+	    "    acmeObjects FROM ACME-SMI;\n"                                                     \
+	    "\n" obj " OBJECT-TYPE\n"                                                              \
+	    "    SYNTAX Integer32\n"                                                               \
+	    "    MAX-ACCESS read-only\n"                                                           \
+	    "    STATUS " status "\n"                                                              \
+	    "    DESCRIPTION \"One OID, two modules.\"\n"                                          \
+	    "    ::= { acmeObjects 40 }\n"                                                         \
 	    "END\n"
 
 static void put(const char *rel, const char *text)
@@ -194,7 +194,8 @@ static void rm_rf(const char *dir)
 static void make_vendor_dir(void)
 {
 	char sub[300];
-	snprintf(vdir, sizeof(vdir), "%s/st-mib-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(vdir, sizeof(vdir), "%s/st-mib-test-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	cr_assert_not_null(mkdtemp(vdir));
 	snprintf(sub, sizeof(sub), "%s/deep", vdir);
 	cr_assert_eq(mkdir(sub, 0700), 0);
@@ -246,7 +247,7 @@ static const st_mib_node_t *find(const uint32_t *sub, size_t n, size_t *suffix)
 	return st_mib_lookup(mib, sub, n, suffix);
 }
 
-#define ACME(...) ((const uint32_t[]){1, 3, 6, 1, 4, 1, 99991, __VA_ARGS__})
+#define ACME(...)   ((const uint32_t[]){1, 3, 6, 1, 4, 1, 99991, __VA_ARGS__})
 #define ACME_N(...) (7 + sizeof((const uint32_t[]){__VA_ARGS__}) / sizeof(uint32_t))
 
 Test(load, missing_import_is_reported_with_file_and_line, .init = load, .fini = unload)
@@ -274,7 +275,7 @@ Test(load, each_file_and_line_is_reported_once, .init = load, .fini = unload)
 	for (int i = 0; i < vlog.n && i < FIX_MAX_MSGS; i++)
 		for (int j = i + 1; j < vlog.n && j < FIX_MAX_MSGS; j++)
 			cr_assert(!vlog.m[i].line || strcmp(vlog.m[i].file, vlog.m[j].file) ||
-			              vlog.m[i].line != vlog.m[j].line,
+			                  vlog.m[i].line != vlog.m[j].line,
 			          "%s:%d twice", vlog.m[i].file, vlog.m[i].line);
 }
 
@@ -334,7 +335,8 @@ Test(load, bits_names, .init = load, .fini = unload)
 	n = st_mib_render_bits(mib, node, val, sizeof(val), ' ', out, sizeof(out));
 	cr_assert_eq(n, (int)strlen("red blue spare 15"));
 	cr_assert_str_eq(out, "red blue spare 15");
-	cr_assert_eq(st_mib_render_bits(mib, node, val, sizeof(val), ' ', out, 5), ST_ERR_MIB_SPACE);
+	cr_assert_eq(st_mib_render_bits(mib, node, val, sizeof(val), ' ', out, 5),
+	             ST_ERR_MIB_SPACE);
 	cr_assert_eq(st_mib_render_bits(mib, node, (const uint8_t *)"\0", 1, ' ', out, 1), 0);
 }
 
@@ -382,7 +384,8 @@ Test(load, nothing_to_load_is_an_error)
 	const char *dirs[] = {dir, NULL};
 	st_mib_t *none = (st_mib_t *)1;
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(st_mib_load(dirs, NULL, NULL, &none, NULL, err, sizeof(err)), ST_ERR_MIB_NOMIB);
+	cr_assert_eq(st_mib_load(dirs, NULL, NULL, &none, NULL, err, sizeof(err)),
+	             ST_ERR_MIB_NOMIB);
 	cr_assert_null(none);
 	cr_assert(strstr(err, "no MIB"), "%s", err);
 	rmdir(dir);

@@ -110,16 +110,16 @@ Test(std, ifphysaddress_rendered_with_its_hint, .init = load, .fini = unload)
 	static const uint8_t mac[] = {0x00, 0x0c, 0x29, 0xa2, 0xb3, 0xc4};
 	size_t suffix;
 	const st_mib_node_t *node =
-	    st_mib_lookup(mib, IFPHYSADDRESS_7, N(IFPHYSADDRESS_7), &suffix);
+	        st_mib_lookup(mib, IFPHYSADDRESS_7, N(IFPHYSADDRESS_7), &suffix);
 	char out[ST_MIB_HINT_OCTETS_BOUND(6)];
 
 	cr_assert_not_null(node);
 	cr_assert_str_eq(st_mib_node_module(mib, node), "IF-MIB");
 	cr_assert_eq(node->type, ST_MIB_T_OCTETS);
 	cr_assert_str_eq(st_mib_node_hint(mib, node), "1x:");
-	cr_assert_eq(st_mib_hint_octets(st_mib_node_hint(mib, node), mac, sizeof(mac), out,
-	                                sizeof(out)),
-	             17);
+	cr_assert_eq(
+	        st_mib_hint_octets(st_mib_node_hint(mib, node), mac, sizeof(mac), out, sizeof(out)),
+	        17);
 	cr_assert_str_eq(out, "00:0c:29:a2:b3:c4");
 }
 
@@ -142,8 +142,7 @@ Test(std, application_types_survive_textual_conventions, .init = load, .fini = u
 Test(std, smiv2_if_mib_wins_over_smiv1_rfc1213, .init = load, .fini = unload)
 {
 	size_t suffix;
-	const st_mib_node_t *node =
-	    st_mib_lookup(mib, IFOPERSTATUS_7, N(IFOPERSTATUS_7), &suffix);
+	const st_mib_node_t *node = st_mib_lookup(mib, IFOPERSTATUS_7, N(IFOPERSTATUS_7), &suffix);
 	cr_assert_str_eq(st_mib_node_module(mib, node), "IF-MIB");
 	cr_assert_eq(node->smiv2, 1);
 }
@@ -154,12 +153,10 @@ static void load_rfc1213_first(void)
 	load_prefer(prefer);
 }
 
-Test(std, pinned_rfc1213_wins_and_loses_if_mib_labels, .init = load_rfc1213_first,
-     .fini = unload)
+Test(std, pinned_rfc1213_wins_and_loses_if_mib_labels, .init = load_rfc1213_first, .fini = unload)
 {
 	size_t suffix;
-	const st_mib_node_t *node =
-	    st_mib_lookup(mib, IFOPERSTATUS_7, N(IFOPERSTATUS_7), &suffix);
+	const st_mib_node_t *node = st_mib_lookup(mib, IFOPERSTATUS_7, N(IFOPERSTATUS_7), &suffix);
 	cr_assert_str_eq(st_mib_node_module(mib, node), "RFC1213-MIB");
 	cr_assert_eq(node->smiv2, 0);
 	cr_assert_str_eq(st_mib_enum_label(mib, node, 2), "down");
