@@ -409,6 +409,10 @@ static _Noreturn void child_run(load_t *ld, const char *const *want)
 	size_t ndefs = 0, cap = 0, size;
 	void *block;
 
+	/* no ~/.smirc, no SMIPATH: the operator's directories only (the
+	 * system's /etc/smi.conf is still read; its path is replaced below) */
+	unsetenv("HOME");
+	unsetenv("SMIPATH");
 	smiInit("stormtrap");
 	smiSetPath(ld->tmpdir);
 	child_level = ld->level;
