@@ -130,7 +130,7 @@ typedef struct st_mib_opts {
 } st_mib_opts_t;
 
 typedef struct st_mib_stats {
-	uint32_t files;         /* MIB files found in the directories */
+	uint32_t files;         /* regular files read while indexing the directories */
 	uint32_t modules;       /* modules loaded (possibly with errors) */
 	uint32_t failed;        /* modules asked for or found that could not be loaded */
 	uint32_t nodes;         /* named nodes in the structure */
