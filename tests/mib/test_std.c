@@ -6,6 +6,8 @@
  * RFC1213-MIB against IF-MIB, the RFC 3584 mapping of v1 generic traps, and
  * OIDs no module defines.
  */
+#include <unistd.h>
+
 #include "mib_fixture.h"
 
 static fix_std_t std;
@@ -78,6 +80,23 @@ Test(std, v1_generic_traps_map_through_rfc3584, .init = load, .fini = unload)
 	cr_assert_not_null(node);
 	cr_assert_str_eq(st_mib_node_name(mib, node), "coldStart");
 	cr_assert_null(st_mib_lookup_v1trap(mib, ent, sizeof(ent), 7, 0));
+}
+
+Test(std, smiv1_trap_type_sits_at_enterprise_0_specific, .init = load, .fini = unload)
+{
+	/* erlang-snmp's STANDARD-MIB (SMIv1): "coldStart TRAP-TYPE ENTERPRISE
+	 * snmp ::= 0", so enterprise 1.3.6.1.2.1.11, specific 0 */
+	static const uint8_t snmp[] = {0x2b, 6, 1, 2, 1, 11};
+	const st_mib_node_t *node;
+
+	node = st_mib_lookup_v1trap(mib, snmp, sizeof(snmp), 6, 0);
+	if (!node && access(std.erlang, R_OK))
+		cr_skip_test("erlang-snmp is not installed (scripts/bootstrap installs it)");
+	cr_assert_not_null(node);
+	cr_assert_str_eq(st_mib_node_name(mib, node), "coldStart");
+	cr_assert_str_eq(st_mib_node_module(mib, node), "STANDARD-MIB");
+	cr_assert_eq(node->kind, ST_MIB_K_NOTIFICATION);
+	cr_assert_eq(node->smiv2, 0);
 }
 
 Test(std, ifoperstatus_instance_and_enum, .init = load, .fini = unload)
