@@ -29,6 +29,7 @@
 #include "ring.h"
 #include "st_codec.h"
 #include "st_config.h"
+#include "st_util.h"
 #include "st_sinks.h"
 #include "st_usm.h"
 
@@ -42,18 +43,7 @@ typedef union st_sa {
 
 /* ---- counters ------------------------------------------------------ */
 
-typedef _Atomic uint64_t st_ctr_t;
-
-static inline void st_ctr_add(st_ctr_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-	                      memory_order_relaxed);
-}
-
-static inline uint64_t st_ctr_get(const st_ctr_t *c)
-{
-	return atomic_load_explicit((st_ctr_t *)c, memory_order_relaxed);
-}
+/* per-thread, single-writer counters: st_counter_t (util/st_util.h) */
 
 /* X(id, metric name without prefix, labels, help) */
 #define ST_INGEST_COUNTERS(X)                                                                      \
@@ -130,10 +120,10 @@ typedef struct st_ingest {
 	int backend; /* resolved: io_uring or recvmmsg */
 	int *fds;    /* one socket per listener */
 	uint32_t *ovfl_last;
-	unsigned long *inode;            /* per listener: the socket's inode */
-	st_ctr_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */
-	st_ctr_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
-	uint8_t *dirty;                  /* rings written this batch */
+	unsigned long *inode;                /* per listener: the socket's inode */
+	st_counter_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */
+	st_counter_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
+	uint8_t *dirty;                      /* rings written this batch */
 	void *backend_state;
 } st_ingest_t;
 
@@ -147,7 +137,7 @@ typedef struct st_worker {
 	_Atomic uint32_t wake;  /* futex word */
 	_Atomic int sleeping;   /* 1 while waiting on wake */
 	_Atomic uint64_t epoch; /* last auth epoch seen; UINT64_MAX idle */
-	st_ctr_t ctr[ST_WORKER_NCTR];
+	st_counter_t ctr[ST_WORKER_NCTR];
 	st_usm_worker_t *usm;
 	st_msg_t msg;
 	char *json; /* st_json_bound(ST_DGRAM_MAX) bytes */

@@ -89,8 +89,8 @@ static void ingest_cmsgs(st_ingest_t *in, unsigned li, struct msghdr *mh, st_rec
 
 			memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
 			if (ovfl != in->ovfl_last[li]) {
-				st_ctr_add(&in->ctr[li][ST_CTR_KERNEL_DROPS],
-				           (uint32_t)(ovfl - in->ovfl_last[li]));
+				st_counter_add(&in->ctr[li][ST_CTR_KERNEL_DROPS],
+				               (uint32_t)(ovfl - in->ovfl_last[li]));
 				in->ovfl_last[li] = ovfl;
 			}
 		}
@@ -111,10 +111,10 @@ static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, s
 	st_rec_t *rec;
 	st_ring_t *ring;
 
-	st_ctr_add(&in->ctr[li][ST_CTR_RX], 1);
-	st_ctr_add(&in->ctr[li][ST_CTR_RX_BYTES], len);
+	st_counter_add(&in->ctr[li][ST_CTR_RX], 1);
+	st_counter_add(&in->ctr[li][ST_CTR_RX_BYTES], len);
 	if (truncated) {
-		st_ctr_add(&in->ctr[li][ST_CTR_OVERSIZED], 1);
+		st_counter_add(&in->ctr[li][ST_CTR_OVERSIZED], 1);
 		ingest_cmsgs(in, li, mh, &(st_rec_t){0});
 		return;
 	}
@@ -122,7 +122,7 @@ static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, s
 	ring = &rt->rings[in->id * rt->nworkers + w];
 	rec = st_ring_reserve(ring, sizeof(*rec) + len);
 	if (!rec) {
-		st_ctr_add(&in->ctr[li][ST_CTR_RING_FULL], 1);
+		st_counter_add(&in->ctr[li][ST_CTR_RING_FULL], 1);
 		ingest_cmsgs(in, li, mh, &(st_rec_t){0});
 		return;
 	}
@@ -498,7 +498,7 @@ static void ingest_run_uring(st_ingest_t *in)
 
 		if (rc < 0 && rc != -ETIME && rc != -EINTR) {
 			/* cannot submit (re-arm) now: never spin on it */
-			st_ctr_add(&in->ctr[0][ST_CTR_URING_ERRORS], 1);
+			st_counter_add(&in->ctr[0][ST_CTR_URING_ERRORS], 1);
 			usleep(1000);
 		}
 		got = uring_reap(in, u);
@@ -551,7 +551,7 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->fds = malloc(sizeof(int) * rt->nlis);
 	in->ovfl_last = calloc(rt->nlis, sizeof(uint32_t));
 	in->inode = calloc(rt->nlis, sizeof(unsigned long));
-	in->proc_drops = calloc(rt->nlis, sizeof(st_ctr_t));
+	in->proc_drops = calloc(rt->nlis, sizeof(st_counter_t));
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
 	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
@@ -708,7 +708,7 @@ void st_ingest_sample_drops(st_rt_t *rt)
 	for (unsigned i = 0; i < rt->ningest; i++)
 		for (unsigned li = 0; li < rt->nlis; li++, k++) {
 			inodes[k] = rt->ingest[i].inode[li];
-			drops[k] = st_ctr_get(&rt->ingest[i].proc_drops[li]);
+			drops[k] = st_counter_get(&rt->ingest[i].proc_drops[li]);
 		}
 	for (size_t fi = 0; fi < 2; fi++) {
 		FILE *f = fopen(files[fi], "re");
@@ -734,8 +734,8 @@ uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li)
 
 		if (!rt->ingest[i].ctr)
 			continue;
-		ovfl = st_ctr_get(&rt->ingest[i].ctr[li][ST_CTR_KERNEL_DROPS]);
-		proc = st_ctr_get(&rt->ingest[i].proc_drops[li]);
+		ovfl = st_counter_get(&rt->ingest[i].ctr[li][ST_CTR_KERNEL_DROPS]);
+		proc = st_counter_get(&rt->ingest[i].proc_drops[li]);
 		sum += ovfl > proc ? ovfl : proc;
 	}
 	return sum;

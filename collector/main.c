@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "st_util.h"
 #include "http.h"
 #include "preflight.h"
 #include "st_config.h"
@@ -535,18 +536,10 @@ int main(int argc, char **argv)
 	}
 
 	for (unsigned i = 0; i < rt->nlis; i++) {
-		char addr[INET6_ADDRSTRLEN];
-		const st_sa_t *a = &rt->lis[i].addr;
-		unsigned port =
-		        ntohs(a->sa.sa_family == AF_INET ? a->in.sin_port : a->in6.sin6_port);
+		char addr[ST_ADDR_TEXT_MAX];
 
-		inet_ntop(a->sa.sa_family,
-		          a->sa.sa_family == AF_INET ? (const void *)&a->in.sin_addr
-		                                     : (const void *)&a->in6.sin6_addr,
-		          addr, sizeof(addr));
-		st_log(ST_LOG_INFO, "listening on udp://%s%s%s:%u (%s, %u ingest, %u workers)",
-		       a->sa.sa_family == AF_INET6 ? "[" : "", addr,
-		       a->sa.sa_family == AF_INET6 ? "]" : "", port,
+		st_addr_format(&rt->lis[i].addr.sa, addr, sizeof(addr));
+		st_log(ST_LOG_INFO, "listening on udp://%s (%s, %u ingest, %u workers)", addr,
 		       st_backend_name(rt->ingest[0].backend), rt->ningest, rt->nworkers);
 	}
 	for (unsigned i = 0; i < rt->nsinks; i++)

@@ -35,7 +35,7 @@ static uint64_t ingest_sum(const st_rt_t *rt, unsigned li, int id)
 
 	for (unsigned i = 0; rt->ingest && i < rt->ningest; i++)
 		if (rt->ingest[i].ctr)
-			v += st_ctr_get(&rt->ingest[i].ctr[li][id]);
+			v += st_counter_get(&rt->ingest[i].ctr[li][id]);
 	return v;
 }
 
@@ -53,7 +53,7 @@ static uint64_t worker_sum(const st_rt_t *rt, int id)
 	uint64_t v = 0;
 
 	for (unsigned w = 0; rt->workers && w < rt->nworkers; w++)
-		v += st_ctr_get(&rt->workers[w].ctr[id]);
+		v += st_counter_get(&rt->workers[w].ctr[id]);
 	return v;
 }
 

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "st_util.h"
 
 #define ST_BATCH_MAX   256
 #define ST_ACK_ARENA   (1024 * 1024)
@@ -378,7 +379,7 @@ static void worker_notify_counter(st_worker_t *wk, int version, int inform)
 	                 ? (inform ? ST_CTR_NOTIF_V2C_INFORM : ST_CTR_NOTIF_V2C_TRAP)
 	                 : (inform ? ST_CTR_NOTIF_V3_INFORM : ST_CTR_NOTIF_V3_TRAP);
 
-	st_ctr_add(&wk->ctr[id], 1);
+	st_counter_add(&wk->ctr[id], 1);
 }
 
 /* ---- Reports: discovery switch and rate limits ------------------------ */
@@ -464,17 +465,17 @@ static void worker_report(st_worker_t *wk, const st_rec_t *rec, int discovery, c
                           size_t len)
 {
 	if (discovery && !wk->rt->discovery) {
-		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_OFF], 1);
+		st_counter_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_OFF], 1);
 		return;
 	}
 	if (!reports_allow(wk, rec)) {
-		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_RATE], 1);
+		st_counter_add(&wk->ctr[ST_CTR_REPORTS_SUPPRESSED_RATE], 1);
 		return;
 	}
 	if (send_reply(rec->fd, &rec->src, &rec->dst, rec->ifindex, buf, len) < 0)
-		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+		st_counter_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
 	else
-		st_ctr_add(&wk->ctr[ST_CTR_REPORTS_SENT], 1);
+		st_counter_add(&wk->ctr[ST_CTR_REPORTS_SENT], 1);
 }
 
 /*
@@ -487,8 +488,7 @@ static void worker_report(st_worker_t *wk, const st_rec_t *rec, int discovery, c
 
 static void worker_bad(st_worker_t *wk, const st_rec_t *rec, const char *reason)
 {
-	char addr[INET6_ADDRSTRLEN] = "?", hex[2 * ST_BAD_HEX_MAX + 1];
-	static const char digits[] = "0123456789abcdef";
+	char addr[ST_ADDR_TEXT_MAX], hex[2 * ST_BAD_HEX_MAX + 1];
 	size_t n = rec->len < ST_BAD_HEX_MAX ? rec->len : ST_BAD_HEX_MAX;
 
 	if (!wk->rt->log_bad_packets)
@@ -499,19 +499,11 @@ static void worker_bad(st_worker_t *wk, const st_rec_t *rec, const char *reason)
 	}
 	if (wk->bad_count++ >= ST_BAD_PER_SEC)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		hex[2 * i] = digits[rec->data[i] >> 4];
-		hex[2 * i + 1] = digits[rec->data[i] & 15];
-	}
+	st_hex_encode(hex, rec->data, n);
 	hex[2 * n] = '\0';
-	if (rec->src.sa.sa_family == AF_INET)
-		inet_ntop(AF_INET, &rec->src.in.sin_addr, addr, sizeof(addr));
-	else
-		inet_ntop(AF_INET6, &rec->src.in6.sin6_addr, addr, sizeof(addr));
-	st_log(ST_LOG_WARN, "bad packet from %s port %u: %s; %u bytes: %s%s", addr,
-	       ntohs(rec->src.sa.sa_family == AF_INET ? rec->src.in.sin_port
-	                                              : rec->src.in6.sin6_port),
-	       reason, rec->len, hex, n < rec->len ? "..." : "");
+	st_addr_format(&rec->src.sa, addr, sizeof(addr));
+	st_log(ST_LOG_WARN, "bad packet from %s: %s; %u bytes: %s%s", addr, reason, rec->len, hex,
+	       n < rec->len ? "..." : "");
 }
 
 /* Decode the datagram into wk->msg; a malformed one is a counted drop. */
@@ -520,7 +512,7 @@ static int worker_decode(st_worker_t *wk, const st_rec_t *rec)
 	int rc = st_snmp_decode(rec->data, rec->len, &wk->msg);
 
 	if (rc < 0) {
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_MALFORMED], 1);
+		st_counter_add(&wk->ctr[ST_CTR_DROP_MALFORMED], 1);
 		worker_bad(wk, rec, st_strerror(rc));
 	}
 	return rc;
@@ -565,7 +557,7 @@ static int worker_authenticate(st_worker_t *wk, const st_auth_t *auth, const st_
 	if (msg->version == ST_SNMP_V3)
 		return worker_usm(wk, rec);
 	if (!st_auth_allows(auth, msg->community, msg->community_len)) {
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_COMMUNITY], 1);
+		st_counter_add(&wk->ctr[ST_CTR_DROP_COMMUNITY], 1);
 		worker_bad(wk, rec, "community not allowed");
 		return -EACCES;
 	}
@@ -593,7 +585,7 @@ static int worker_classify(st_worker_t *wk, const st_rec_t *rec)
 	default:
 		break;
 	}
-	st_ctr_add(&wk->ctr[ST_CTR_DROP_UNSUPPORTED_PDU], 1);
+	st_counter_add(&wk->ctr[ST_CTR_DROP_UNSUPPORTED_PDU], 1);
 	worker_bad(wk, rec, "unsupported PDU type");
 	return -1;
 }
@@ -625,7 +617,7 @@ static st_ack_t *worker_ack_prepare(st_worker_t *wk, const st_rec_t *rec, int *r
 	else
 		len = st_snmp_encode_response(msg, out, cap);
 	if (len < 0) {
-		st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+		st_counter_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
 		return NULL;
 	}
 	id.content = dedup_content(msg);
@@ -646,7 +638,7 @@ static st_ack_t *worker_ack_prepare(st_worker_t *wk, const st_rec_t *rec, int *r
 	acks->used += (size_t)len;
 	acks->n++;
 	if (*retransmit)
-		st_ctr_add(&wk->ctr[ST_CTR_INFORM_RETRANSMIT], 1);
+		st_counter_add(&wk->ctr[ST_CTR_INFORM_RETRANSMIT], 1);
 	return ack;
 }
 
@@ -679,7 +671,7 @@ static int worker_encode(st_worker_t *wk, const st_rec_t *rec, st_json_info_t *i
 	}
 	len = st_json_encode(&wk->msg, &meta, wk->json, wk->json_cap, info);
 	if (len < 0)
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_ENCODE], 1);
+		st_counter_add(&wk->ctr[ST_CTR_DROP_ENCODE], 1);
 	return len;
 }
 
@@ -704,7 +696,7 @@ static int worker_deliver(st_worker_t *wk, const st_sink_rec_t *srec)
 			all_ok = 0;
 	}
 	if (!all_ok)
-		st_ctr_add(&wk->ctr[ST_CTR_DROP_SINK], 1);
+		st_counter_add(&wk->ctr[ST_CTR_DROP_SINK], 1);
 	return all_ok;
 }
 
@@ -773,15 +765,15 @@ static void worker_end_batch(st_worker_t *wk)
 		st_ack_t *ack = &acks->ack[i];
 
 		if (!ack->ok || (!flushed && !ack->retransmit)) {
-			st_ctr_add(&wk->ctr[ST_CTR_INFORM_NOT_ACKED], 1);
+			st_counter_add(&wk->ctr[ST_CTR_INFORM_NOT_ACKED], 1);
 			continue;
 		}
 		if (send_reply(ack->fd, &ack->to, &ack->from, ack->ifindex, acks->arena + ack->off,
 		               ack->len) < 0) {
-			st_ctr_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
+			st_counter_add(&wk->ctr[ST_CTR_SEND_ERRORS], 1);
 			continue;
 		}
-		st_ctr_add(&wk->ctr[ST_CTR_INFORM_ACKED], 1);
+		st_counter_add(&wk->ctr[ST_CTR_INFORM_ACKED], 1);
 		dedup_remember(wk->dedup,
 		               &(st_dedup_id_t){.src = &ack->to,
 		                                .version = ack->version,

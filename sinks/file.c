@@ -35,10 +35,10 @@ typedef struct st_file_worker {
 	char *buf;
 	size_t len;
 	size_t lines; /* lines in buf */
-	st_sink_ctr_t accepted;
-	st_sink_ctr_t written;
-	st_sink_ctr_t dropped;
-	st_sink_ctr_t errors;
+	st_counter_t accepted;
+	st_counter_t written;
+	st_counter_t dropped;
+	st_counter_t errors;
 } __attribute__((aligned(64))) st_file_worker_t;
 
 typedef struct st_file_sink {
@@ -104,11 +104,11 @@ static st_sink_result_t file_flush(st_sink_t *sink, unsigned worker)
 	if (w->len == 0)
 		return res;
 	if (file_write_locked(fs, w->buf, w->len, NULL, 0) < 0) {
-		st_sink_ctr_add(&w->dropped, w->lines);
-		st_sink_ctr_add(&w->errors, 1);
+		st_counter_add(&w->dropped, w->lines);
+		st_counter_add(&w->errors, 1);
 		res = ST_SINK_DROPPED;
 	} else {
-		st_sink_ctr_add(&w->written, w->lines);
+		st_counter_add(&w->written, w->lines);
 	}
 	w->len = 0;
 	w->lines = 0;
@@ -128,13 +128,13 @@ static st_sink_result_t file_write(st_sink_t *sink, unsigned worker, const st_si
 		if (rec->len > fs->cap) {
 			rc = file_write_locked(fs, w->buf, w->len, rec->line, rec->len);
 			if (rc < 0) {
-				st_sink_ctr_add(&w->dropped, w->lines + 1);
-				st_sink_ctr_add(&w->errors, 1);
+				st_counter_add(&w->dropped, w->lines + 1);
+				st_counter_add(&w->errors, 1);
 				w->len = w->lines = 0;
 				return ST_SINK_DROPPED;
 			}
-			st_sink_ctr_add(&w->written, w->lines + 1);
-			st_sink_ctr_add(&w->accepted, 1);
+			st_counter_add(&w->written, w->lines + 1);
+			st_counter_add(&w->accepted, 1);
 			w->len = w->lines = 0;
 			return ST_SINK_ACCEPTED;
 		}
@@ -145,7 +145,7 @@ static st_sink_result_t file_write(st_sink_t *sink, unsigned worker, const st_si
 	memcpy(w->buf + w->len, rec->line, rec->len);
 	w->len += rec->len;
 	w->lines++;
-	st_sink_ctr_add(&w->accepted, 1);
+	st_counter_add(&w->accepted, 1);
 	return ST_SINK_ACCEPTED;
 }
 
@@ -195,10 +195,10 @@ static void file_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 	for (unsigned i = 0; i < sink->nworkers; i++) {
 		const st_file_worker_t *w = &fs->w[i];
 
-		stats->accepted += st_sink_ctr_get(&w->accepted);
-		stats->written += st_sink_ctr_get(&w->written);
-		stats->dropped += st_sink_ctr_get(&w->dropped);
-		stats->errors += st_sink_ctr_get(&w->errors);
+		stats->accepted += st_counter_get(&w->accepted);
+		stats->written += st_counter_get(&w->written);
+		stats->dropped += st_counter_get(&w->dropped);
+		stats->errors += st_counter_get(&w->errors);
 	}
 }
 

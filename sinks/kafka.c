@@ -74,11 +74,11 @@
 enum st_kafka_state { ST_KAFKA_DIRECT, ST_KAFKA_SPOOL, ST_KAFKA_REPLAY };
 
 typedef struct st_kafka_worker {
-	st_sink_ctr_t accepted;
-	st_sink_ctr_t produced; /* into librdkafka's queue */
-	st_sink_ctr_t spooled;  /* appended to the spool */
-	st_sink_ctr_t dropped;
-	st_sink_ctr_t errors;
+	st_counter_t accepted;
+	st_counter_t produced; /* into librdkafka's queue */
+	st_counter_t spooled;  /* appended to the spool */
+	st_counter_t dropped;
+	st_counter_t errors;
 	uint64_t seq; /* messages this worker produced: the order key */
 } __attribute__((aligned(64))) st_kafka_worker_t;
 
@@ -121,14 +121,14 @@ typedef struct st_kafka_sink {
 	int64_t last_err_ms;
 
 	/* written by the delivery-report thread */
-	st_sink_ctr_t delivered;
-	st_sink_ctr_t replayed; /* spool records produced again */
-	st_sink_ctr_t failed_timeout;
-	st_sink_ctr_t failed_purged;
-	st_sink_ctr_t failed_rejected;
-	st_sink_ctr_t failed_other;
-	st_sink_ctr_t lost;             /* failed and not spooled */
-	st_sink_ctr_t shutdown_spooled; /* purged at close, into the spool */
+	st_counter_t delivered;
+	st_counter_t replayed; /* spool records produced again */
+	st_counter_t failed_timeout;
+	st_counter_t failed_purged;
+	st_counter_t failed_rejected;
+	st_counter_t failed_other;
+	st_counter_t lost;             /* failed and not spooled */
+	st_counter_t shutdown_spooled; /* purged at close, into the spool */
 
 	char *brokers;       /* as the URI names them, for messages */
 	_Atomic int closing; /* kafka_close() purges: that is spooling, not failing */
@@ -208,7 +208,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	uint64_t token = order & ST_KAFKA_DIRECT_BIT ? 0 : order; /* replay: token + 1 */
 
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		st_sink_ctr_add(&ks->delivered, 1);
+		st_counter_add(&ks->delivered, 1);
 		ks->last_progress = now_mono_ms();
 		atomic_store_explicit(&ks->down_since, 0, memory_order_relaxed);
 		if (token)
@@ -219,19 +219,19 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
 	case RD_KAFKA_RESP_ERR__TIMED_OUT:
 	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-		st_sink_ctr_add(&ks->failed_timeout, 1);
+		st_counter_add(&ks->failed_timeout, 1);
 		break;
 	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
 	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
 		/* counted below when it is the shutdown's purge */
 		if (!atomic_load_explicit(&ks->closing, memory_order_relaxed))
-			st_sink_ctr_add(&ks->failed_purged, 1);
+			st_counter_add(&ks->failed_purged, 1);
 		break;
 	default:
 		if (err_is_permanent(m->err))
-			st_sink_ctr_add(&ks->failed_rejected, 1);
+			st_counter_add(&ks->failed_rejected, 1);
 		else
-			st_sink_ctr_add(&ks->failed_other, 1);
+			st_counter_add(&ks->failed_other, 1);
 		break;
 	}
 	/* a record rescued before its token is resolved: the spool never
@@ -240,13 +240,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	                m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) &&
 	               atomic_load_explicit(&ks->closing, memory_order_relaxed);
 	if (err_is_permanent(m->err) || !ks->spool || rescue_message(ks, m, order) < 0) {
-		st_sink_ctr_add(&ks->lost, 1);
+		st_counter_add(&ks->lost, 1);
 		if (at_close)
-			st_sink_ctr_add(&ks->failed_purged, 1); /* lost, so a failure after all */
+			st_counter_add(&ks->failed_purged, 1); /* lost, so a failure after all */
 	} else {
 		ks->rescued_event = 1;
 		if (at_close)
-			st_sink_ctr_add(&ks->shutdown_spooled, 1);
+			st_counter_add(&ks->shutdown_spooled, 1);
 	}
 	if (token)
 		st_spool_resolve(ks->spool, token - 1);
@@ -357,13 +357,13 @@ static st_sink_result_t spool_line(st_kafka_sink_t *ks, st_kafka_worker_t *w,
 	if (rc == -EAGAIN)
 		return ST_SINK_RETRY; /* disengaged meanwhile: produce instead */
 	if (rc < 0) {
-		st_sink_ctr_add(&w->dropped, 1);
+		st_counter_add(&w->dropped, 1);
 		if (rc != -ENOSPC && rc != -E2BIG)
-			st_sink_ctr_add(&w->errors, 1);
+			st_counter_add(&w->errors, 1);
 		return ST_SINK_DROPPED;
 	}
-	st_sink_ctr_add(&w->spooled, 1);
-	st_sink_ctr_add(&w->accepted, 1);
+	st_counter_add(&w->spooled, 1);
+	st_counter_add(&w->accepted, 1);
 	return ST_SINK_ACCEPTED;
 }
 
@@ -410,8 +410,8 @@ static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_s
 		                           (w->seq & ((1ull << ST_KAFKA_SEQ_BITS) - 1)));
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			w->seq++;
-			st_sink_ctr_add(&w->produced, 1);
-			st_sink_ctr_add(&w->accepted, 1);
+			st_counter_add(&w->produced, 1);
+			st_counter_add(&w->accepted, 1);
 			return ST_SINK_ACCEPTED;
 		}
 		if (ks->spool && !err_is_permanent(err)) {
@@ -425,8 +425,8 @@ static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_s
 		}
 		break;
 	}
-	st_sink_ctr_add(&w->dropped, 1);
-	st_sink_ctr_add(&w->errors, 1);
+	st_counter_add(&w->dropped, 1);
+	st_counter_add(&w->errors, 1);
 	return ST_SINK_DROPPED;
 }
 
@@ -556,12 +556,12 @@ static int replay_step(st_kafka_sink_t *ks)
 		if (err) {
 			/* refused before it was queued (too large for the
 			 * producer's limits): it can never be sent */
-			st_sink_ctr_add(&ks->failed_rejected, 1);
-			st_sink_ctr_add(&ks->lost, 1);
+			st_counter_add(&ks->failed_rejected, 1);
+			st_counter_add(&ks->lost, 1);
 			st_spool_resolve(ks->spool, ks->pending_token);
 			continue;
 		}
-		st_sink_ctr_add(&ks->replayed, 1);
+		st_counter_add(&ks->replayed, 1);
 		n++;
 	}
 	return n;
@@ -624,7 +624,7 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 			if (ks->has_pending) {
 				if (st_spool_rescue(ks->spool, &ks->pending,
 				                    ks->pending_token + 1) < 0)
-					st_sink_ctr_add(&ks->lost, 1);
+					st_counter_add(&ks->lost, 1);
 				st_spool_resolve(ks->spool, ks->pending_token);
 				ks->has_pending = 0;
 			}
@@ -767,7 +767,7 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	if (timeout_ms < 0)
 		timeout_ms = 0;
 	held = kafka_in_flight(sink);
-	delivered0 = st_sink_ctr_get(&ks->delivered);
+	delivered0 = st_counter_get(&ks->delivered);
 	if (held > 0) {
 		brokers_state(ks, now_mono_ms(), state, sizeof(state));
 		st_sink_log(sink, ST_LOG_INFO,
@@ -801,12 +801,12 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	left = kafka_in_flight(sink);
 	if (held > 0)
 		st_sink_log(sink,
-		            st_sink_ctr_get(&ks->shutdown_spooled) || left ? ST_LOG_WARN
-		                                                           : ST_LOG_INFO,
+		            st_counter_get(&ks->shutdown_spooled) || left ? ST_LOG_WARN
+		                                                          : ST_LOG_INFO,
 		            "shutdown: %" PRIu64 " delivered, %" PRIu64
 		            " went to the spool%s%s%s, %" PRIu64 " unaccounted",
-		            st_sink_ctr_get(&ks->delivered) - delivered0,
-		            st_sink_ctr_get(&ks->shutdown_spooled), ks->spool ? " (" : "",
+		            st_counter_get(&ks->delivered) - delivered0,
+		            st_counter_get(&ks->shutdown_spooled), ks->spool ? " (" : "",
 		            ks->spool ? ks->spool_path : "", ks->spool ? ")" : "", left);
 	if (ks->spool) {
 		st_spool_stats_t ss;
@@ -818,7 +818,7 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 			            " notifications for the next start",
 			            ks->spool_path, ss.lines);
 	}
-	if (st_sink_ctr_get(&ks->lost) > 0 && rc == 0)
+	if (st_counter_get(&ks->lost) > 0 && rc == 0)
 		rc = -EIO;
 	return rc;
 }
@@ -826,32 +826,31 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 static void kafka_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 {
 	const st_kafka_sink_t *ks = sink->impl;
-	uint64_t produced = st_sink_ctr_get(&ks->replayed);
-	uint64_t failed =
-	        st_sink_ctr_get(&ks->failed_timeout) + st_sink_ctr_get(&ks->failed_purged) +
-	        st_sink_ctr_get(&ks->failed_rejected) + st_sink_ctr_get(&ks->failed_other);
+	uint64_t produced = st_counter_get(&ks->replayed);
+	uint64_t failed = st_counter_get(&ks->failed_timeout) + st_counter_get(&ks->failed_purged) +
+	                  st_counter_get(&ks->failed_rejected) + st_counter_get(&ks->failed_other);
 
 	for (unsigned i = 0; i < sink->nworkers; i++) {
 		const st_kafka_worker_t *w = &ks->w[i];
 
-		stats->accepted += st_sink_ctr_get(&w->accepted);
-		stats->dropped += st_sink_ctr_get(&w->dropped);
-		stats->errors += st_sink_ctr_get(&w->errors);
-		produced += st_sink_ctr_get(&w->produced);
+		stats->accepted += st_counter_get(&w->accepted);
+		stats->dropped += st_counter_get(&w->dropped);
+		stats->errors += st_counter_get(&w->errors);
+		produced += st_counter_get(&w->produced);
 	}
-	stats->written = st_sink_ctr_get(&ks->delivered);
-	stats->dropped += st_sink_ctr_get(&ks->lost);
+	stats->written = st_counter_get(&ks->delivered);
+	stats->dropped += st_counter_get(&ks->lost);
 	stats->errors += failed; /* not the shutdown's purge (below) */
 	/* a shutdown's purge is no failure: those lines went to the spool */
-	failed += st_sink_ctr_get(&ks->shutdown_spooled);
+	failed += st_counter_get(&ks->shutdown_spooled);
 	stats->in_flight =
 	        produced > stats->written + failed ? produced - stats->written - failed : 0;
-	stats->shutdown_spooled = st_sink_ctr_get(&ks->shutdown_spooled);
-	stats->replayed = st_sink_ctr_get(&ks->replayed);
-	stats->failed_timeout = st_sink_ctr_get(&ks->failed_timeout);
-	stats->failed_purged = st_sink_ctr_get(&ks->failed_purged);
-	stats->failed_rejected = st_sink_ctr_get(&ks->failed_rejected);
-	stats->failed_other = st_sink_ctr_get(&ks->failed_other);
+	stats->shutdown_spooled = st_counter_get(&ks->shutdown_spooled);
+	stats->replayed = st_counter_get(&ks->replayed);
+	stats->failed_timeout = st_counter_get(&ks->failed_timeout);
+	stats->failed_purged = st_counter_get(&ks->failed_purged);
+	stats->failed_rejected = st_counter_get(&ks->failed_rejected);
+	stats->failed_other = st_counter_get(&ks->failed_other);
 	if (ks->spool) {
 		st_spool_stats_t ss;
 

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "st_sinks.h"
+#include "st_util.h"
 
 struct st_sink_ops {
 	const char *kind;
@@ -38,23 +39,8 @@ struct st_sink {
 void st_sink_log(const st_sink_t *sink, st_log_level_t level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/*
- * A counter with one writer (the thread that owns it) and any number of
- * readers: a relaxed load and store compile to plain moves, so the owner
- * pays nothing while a scraper never reads a torn value.
- */
-typedef _Atomic uint64_t st_sink_ctr_t;
-
-static inline void st_sink_ctr_add(st_sink_ctr_t *c, uint64_t n)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-	                      memory_order_relaxed);
-}
-
-static inline uint64_t st_sink_ctr_get(const st_sink_ctr_t *c)
-{
-	return atomic_load_explicit((st_sink_ctr_t *)c, memory_order_relaxed);
-}
+/* per-worker counters are st_counter_t (util/st_util.h): one writer each,
+ * summed by st_sink_stats() */
 
 /* constructors of each kind; uri is the full output URI */
 int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *conf, st_sink_t *sink,

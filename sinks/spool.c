@@ -111,46 +111,6 @@ struct st_spool {
 	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors;
 };
 
-/* ---- little-endian helpers --------------------------------------------- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static void ctr_add(_Atomic uint64_t *c, int64_t n)
 {
 	atomic_fetch_add_explicit(c, (uint64_t)n, memory_order_relaxed);
@@ -222,9 +182,9 @@ static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
 	if (fd < 0)
 		return -errno;
 	memcpy(hdr, SEG_MAGIC, 8);
-	put32(hdr + 8, SEG_VERSION);
-	put32(hdr + 12, SEG_HDR_LEN);
-	put64(hdr + SEG_START_AT, SEG_HDR_LEN);
+	st_le32_store(hdr + 8, SEG_VERSION);
+	st_le32_store(hdr + 12, SEG_HDR_LEN);
+	st_le64_store(hdr + SEG_START_AT, SEG_HDR_LEN);
 	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr)) {
 		int e = errno ? errno : EIO;
 
@@ -284,9 +244,9 @@ static int rec_encode(const st_spool_rec_t *rec, uint8_t *meta, size_t cap, uint
 		return -E2BIG;
 	if (n + REC_MIN_BODY + rec->key_len > cap)
 		return -E2BIG;
-	put64(meta + n, (uint64_t)rec->ts_ms);
+	st_le64_store(meta + n, (uint64_t)rec->ts_ms);
 	meta[n + 8] = rec->key ? 1 : 0;
-	put16(meta + n + 9, (uint16_t)(rec->key ? rec->key_len : 0));
+	st_le16_store(meta + n + 9, (uint16_t)(rec->key ? rec->key_len : 0));
 	n += 11;
 	if (rec->key && rec->key_len) {
 		memcpy(meta + n, rec->key, rec->key_len);
@@ -302,7 +262,7 @@ static int rec_encode(const st_spool_rec_t *rec, uint8_t *meta, size_t cap, uint
 		meta[n++] = (uint8_t)nl;
 		memcpy(meta + n, h->name, nl);
 		n += nl;
-		put16(meta + n, (uint16_t)h->len);
+		st_le16_store(meta + n, (uint16_t)h->len);
 		n += 2;
 		if (h->len)
 			memcpy(meta + n, h->value, h->len);
@@ -311,12 +271,12 @@ static int rec_encode(const st_spool_rec_t *rec, uint8_t *meta, size_t cap, uint
 	total = (uint64_t)(n - REC_PREFIX) + rec->value_len;
 	if (total > ST_SPOOL_MAX_RECORD)
 		return -E2BIG;
-	put32(meta, (uint32_t)total);
+	st_le32_store(meta, (uint32_t)total);
 	crc = st_crc32c_update(0xffffffffu, meta, 4);
 	crc = st_crc32c_update(crc, meta + REC_PREFIX, n - REC_PREFIX);
 	if (rec->value_len)
 		crc = st_crc32c_update(crc, rec->value, rec->value_len);
-	put32(meta + 4, crc ^ 0xffffffffu);
+	st_le32_store(meta + 4, crc ^ 0xffffffffu);
 	*body_len = (uint32_t)total;
 	return (int)n;
 }
@@ -331,8 +291,8 @@ static int rec_decode(const uint8_t *body, size_t len, st_spool_rec_t *rec)
 	memset(rec, 0, sizeof(*rec));
 	if (len < REC_MIN_BODY)
 		return -EBADMSG;
-	rec->ts_ms = (int64_t)get64(body);
-	klen = get16(body + 9);
+	rec->ts_ms = (int64_t)st_le64_load(body);
+	klen = st_le16_load(body + 9);
 	n = 11;
 	if (n + klen + 1 > len)
 		return -EBADMSG;
@@ -356,7 +316,7 @@ static int rec_decode(const uint8_t *body, size_t len, st_spool_rec_t *rec)
 		h->name = (const char *)body + n;
 		h->name_len = nl;
 		n += nl;
-		vl = get16(body + n);
+		vl = st_le16_load(body + n);
 		n += 2;
 		if (n + vl > len)
 			return -EBADMSG;
@@ -725,7 +685,7 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 		rc = rbuf_fill(sp, seg, REC_PREFIX);
 		if (rc == 0) {
 			p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
-			len = get32(p);
+			len = st_le32_load(p);
 			if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD)
 				rc = -EBADMSG;
 			else
@@ -743,7 +703,7 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 		p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
 		crc = st_crc32c_update(0xffffffffu, p, 4);
 		crc = st_crc32c_update(crc, p + REC_PREFIX, len) ^ 0xffffffffu;
-		if (crc != get32(p + 4) || rec_decode(p + REC_PREFIX, len, rec) < 0) {
+		if (crc != st_le32_load(p + 4) || rec_decode(p + REC_PREFIX, len, rec) < 0) {
 			seg_skip_corrupt(sp, seg);
 			seg_maybe_drop(sp, seg);
 			continue;
@@ -851,7 +811,7 @@ int st_spool_sync(st_spool_t *sp)
 			continue;
 		seg_name(name, sizeof(name), seg->seq);
 		fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC);
-		put64(v, seg->ack_off);
+		st_le64_store(v, seg->ack_off);
 		if (fd < 0 || pwrite(fd, v, 8, SEG_START_AT) != 8) {
 			rc = -errno;
 			ctr_add(&sp->io_errors, 1);
@@ -900,14 +860,14 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, SEG_MAGIC, 8) != 0 || get32(hdr + 8) != SEG_VERSION ||
-	    get32(hdr + 12) != SEG_HDR_LEN) {
+	    memcmp(hdr, SEG_MAGIC, 8) != 0 || st_le32_load(hdr + 8) != SEG_VERSION ||
+	    st_le32_load(hdr + 12) != SEG_HDR_LEN) {
 		/* not a segment we can read: leave it for the operator */
 		close(fd);
 		ctr_add(&sp->corrupt, 1);
 		return 0;
 	}
-	start = get64(hdr + SEG_START_AT);
+	start = st_le64_load(hdr + SEG_START_AT);
 	if (start < SEG_HDR_LEN || start > (uint64_t)st.st_size)
 		start = SEG_HDR_LEN; /* a damaged cursor: re-send rather than lose */
 	off = start;
@@ -918,7 +878,7 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 		if ((uint64_t)st.st_size - off < REC_PREFIX ||
 		    pread(fd, pre, sizeof(pre), (off_t)off) != (ssize_t)sizeof(pre))
 			break;
-		len = get32(pre);
+		len = st_le32_load(pre);
 		if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD ||
 		    off + REC_PREFIX + len > (uint64_t)st.st_size)
 			break;
@@ -936,7 +896,7 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 			break;
 		crc = st_crc32c_update(0xffffffffu, pre, 4);
 		crc = st_crc32c_update(crc, body, len) ^ 0xffffffffu;
-		if (crc != get32(pre + 4))
+		if (crc != st_le32_load(pre + 4))
 			break;
 		off += REC_PREFIX + len;
 		unread++;

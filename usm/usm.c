@@ -63,7 +63,7 @@ struct st_usm_worker {
 	struct st_usm_worker_qs qs; /* read by reclaimers: keep it on its own line */
 	char pad_[64 - sizeof(struct st_usm_worker_qs)];
 	st_usm_t *usm;
-	_Atomic uint64_t count[C_COUNT];
+	st_counter_t count[C_COUNT]; /* one writer: the worker */
 	struct sockaddr_storage src;
 	int have_src;
 	uint64_t salt;
@@ -95,12 +95,11 @@ uint64_t st_usm_worker_active(struct st_usm_worker *w)
 	return atomic_fetch_add_explicit(&w->qs.active, 0, memory_order_acq_rel);
 }
 
+/* one writer per counter: st_counter_add() takes no locked instruction */
 static uint64_t bump(st_usm_worker_t *w, int c)
 {
-	/* one writer: no locked read-modify-write needed */
-	uint64_t v = atomic_load_explicit(&w->count[c], memory_order_relaxed) + 1;
-	atomic_store_explicit(&w->count[c], v, memory_order_relaxed);
-	return v;
+	st_counter_add(&w->count[c], 1);
+	return st_counter_get(&w->count[c]);
 }
 
 static int32_t our_time(const st_usm_t *usm, const struct timespec *now)

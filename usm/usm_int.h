@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "st_usm.h"
+#include "st_util.h"
 
 /* ------------------------------------------------------------------ */
 /* crypto.c                                                           */
