@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # SPDX-License-Identifier: Apache-2.0
 #
 # stormtrap container image.
@@ -13,6 +12,11 @@
 # runs too: scripts/install-smoke (ctest install_smoke, part of make test)
 # builds with scripts/build-install, prepares the staged binary with
 # scripts/runtime-setup, and runs integration tests against it.
+#
+# Needs nothing from a registry but the debian:12 and debian:12-slim bases
+# (no "# syntax=" line: BuildKit would fetch that frontend image). The CI
+# matrix (make ci, step container) builds it offline on a debootstrapped
+# base and smoke-tests it.
 #
 # Under Docker's default seccomp profile io_uring is not allowed; the
 # collector falls back to recvmmsg and says so once at start-up.

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Convenience wrapper around CMake. `make run` and `make test` are all a new
-# user needs; see README.md.
+# user needs; see README.md. docs/TESTING.md has the other test targets:
+# make unit, make integration, make ci (the CI matrix), make fuzz.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PORT ?= 1162
@@ -9,7 +10,9 @@ CMAKE_FLAGS ?=
 # directory it enters as a recursive make
 SUBMAKE = env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
-.PHONY: all build run test unit integration fuzz bench deps clean
+FUZZ_SECONDS ?= 300
+
+.PHONY: all build run test unit integration ci fuzz bench deps clean
 
 all: build
 
@@ -38,11 +41,25 @@ test:
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 	@scripts/fuzz-smoke $(BUILD)-fuzz
 
+# one CTest label each (tests/CMakeLists.txt)
+unit integration:
+	@scripts/bootstrap all
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	$(SUBMAKE) cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure --timeout 600 -L $@
+
+# the CI matrix: gcc Release, clang, ASan+UBSan, TSan, the container image,
+# clang-format (scripts/ci-matrix; .ci/run runs it after make test)
+ci:
+	@scripts/bootstrap ci
+	@JOBS=$(JOBS) scripts/ci-matrix $(STEPS)
+
+# every fuzz target for FUZZ_SECONDS each, corpora kept in $(BUILD)-fuzz
 fuzz:
-	@scripts/fuzz-smoke $(BUILD)-fuzz 300
+	@scripts/fuzz-smoke $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 bench: build
 	@echo "see docs/PERFORMANCE.md for the benchmark commands"
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-fuzz build-ci-*

@@ -8,7 +8,14 @@ Environment:
   ST_BACKEND  ingest backend to force (io_uring | recvmmsg), default auto
   ST_SOURCE   the source tree (for fixtures)
   ST_NO_IO_URING  path of st_no_io_uring (runs a command with io_uring refused)
+
+A module run with ST_BACKEND=io_uring where the kernel or a seccomp filter
+refuses io_uring exits SKIP (77, CTest's SKIP_RETURN_CODE) with the reason,
+instead of failing every test. A collector whose stderr holds a sanitizer
+report (ASan, UBSan, LSan, TSan) fails the test that ran it, even when the
+process went on or exited 0.
 """
+import ctypes
 import errno
 import json
 import os
@@ -18,6 +25,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -48,13 +56,50 @@ def udp_port_bound(port, host="127.0.0.1"):
         return False
 
 
-def io_uring_usable():
-    """Best effort: the kernel says whether io_uring is disabled."""
+SKIP = 77  # exit status of a module that cannot run here (SKIP_RETURN_CODE)
+NR_IO_URING_SETUP = 425  # the same on every Linux architecture
+
+
+def io_uring_refused():
+    """Why io_uring cannot be used by this process, or None when it can:
+    the io_uring_setup(2) system call is tried (a seccomp filter, as Docker's
+    default profile, refuses it with EPERM; a kernel with io_uring disabled
+    or absent with EPERM or ENOSYS)."""
     try:
         with open("/proc/sys/kernel/io_uring_disabled") as f:
-            return f.read().strip() == "0"
+            if f.read().strip() == "2":
+                return "kernel.io_uring_disabled = 2"
     except OSError:
-        return True
+        pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    params = ctypes.create_string_buffer(120)  # struct io_uring_params, zeroed
+    fd = libc.syscall(ctypes.c_long(NR_IO_URING_SETUP), ctypes.c_uint(1), params)
+    if fd < 0:
+        e = ctypes.get_errno()
+        return f"io_uring_setup: {errno.errorcode.get(e, e)} ({os.strerror(e)})"
+    os.close(fd)
+    return None
+
+
+def io_uring_usable():
+    return io_uring_refused() is None
+
+
+# what the sanitizers write when they find something (halt_on_error=1 makes
+# most of them stop the process too, but a report must fail even when not)
+SANITIZER_REPORT = re.compile(
+    r"runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+    r"WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|==\d+==ERROR: \w*Sanitizer")
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in text (with some context), or None."""
+    m = SANITIZER_REPORT.search(text or "")
+    if not m:
+        return None
+    start = text.rfind("\n", 0, max(0, m.start() - 200)) + 1
+    return text[start:m.start() + 3000]
 
 
 class Collector:
@@ -108,6 +153,7 @@ class Collector:
                 return self
             if self.proc.poll() is not None:
                 self._reader.join(timeout=2)
+                self.check_sanitizers()
                 raise AssertionError(f"stormtrap exited {self.proc.returncode}: "
                                      f"{self.stderr_text()}")
             time.sleep(0.02)
@@ -140,8 +186,16 @@ class Collector:
             for pipe in (self.proc.stdout, self.proc.stderr):
                 if pipe and not pipe.closed:
                     pipe.close()
+            self.check_sanitizers()
             return self.proc.returncode
         return None
+
+    def check_sanitizers(self):
+        """Fail on a sanitizer report in the collector's stderr (once)."""
+        report = sanitizer_report(self.stderr_text())
+        if report and not getattr(self, "_reported", False):
+            self._reported = True
+            raise AssertionError("sanitizer report in stormtrap's stderr:\n" + report)
 
     def __enter__(self):
         return self.start()
@@ -287,4 +341,11 @@ class CollectorTest(unittest.TestCase):
 
 
 def main():
+    if BACKEND == "io_uring":
+        why = io_uring_refused()
+        if why:
+            # every collector of the module is forced to io_uring: nothing to run
+            print(f"SKIPPED: ST_BACKEND=io_uring, but io_uring is refused here: {why}",
+                  flush=True)
+            sys.exit(SKIP)
     unittest.main(verbosity=2)

@@ -278,9 +278,71 @@ Test(spool, evicts_oldest_segments_and_counts)
 	st_spool_close(sp);
 }
 
+/* a 1000-byte record whose value starts with its number */
+static int append_big(st_spool_t *sp, int n)
+{
+	static char big[1000];
+	st_spool_rec_t rec = {.value = big, .value_len = sizeof(big)};
+	char v[16];
+
+	memset(big, 'x', sizeof(big));
+	snprintf(v, sizeof(v), "%08d", n);
+	memcpy(big, v, 8);
+	return st_spool_append(sp, &rec);
+}
+
 Test(spool, full_without_evictable_segment_refuses)
 {
-	/* one record larger than the whole spool cannot be taken */
+	/* 256 KiB in 32 KiB segments. Every sealed segment has a record read
+	 * and not yet confirmed (Kafka may still fail it), the tail segment is
+	 * being written: none may be evicted, so a full spool must refuse */
+	st_spool_t *sp = open_spool(256 << 10, 32 << 10);
+	static uint64_t tok[1024];
+	st_spool_stats_t st, full;
+	st_spool_rec_t rec;
+	int n = 0, nread = 0, rc;
+
+	st_spool_engage(sp);
+	/* fill to within half a segment of the limit (so that what follows
+	 * fits in the tail and one more segment at most, both being written),
+	 * then read everything without confirming it */
+	do {
+		cr_assert_eq(append_big(sp, n++), 0);
+		st_spool_stats(sp, &st);
+	} while (st.bytes + (16 << 10) < (256 << 10));
+	while (st_spool_read(sp, &rec, &tok[nread]) == 0) {
+		cr_assert_eq(atoi((const char *)rec.value), nread);
+		nread++;
+	}
+	cr_assert_eq(nread, n);
+	cr_assert_eq(st.evicted, 0);
+	cr_assert_geq(st.segments, 7, "the records span several segments");
+
+	/* the rest of the space takes new records, then the spool is full */
+	while ((rc = append_big(sp, n)) == 0)
+		cr_assert_lt(++n, 1024, "a 256 KiB spool took %d records of 1000 bytes", n);
+	cr_assert_eq(rc, -ENOSPC, "full and nothing evictable: %s", strerror(-rc));
+	st_spool_stats(sp, &full);
+	cr_assert_gt(n, nread, "the spool was full before the last append");
+	cr_assert_eq(full.evicted, 0, "a segment with unconfirmed reads was evicted");
+	cr_assert_eq(full.lines, (uint64_t)n, "every accepted record is still there");
+	cr_assert_leq(full.bytes, 256 << 10);
+	cr_assert_gt(full.bytes + 2 * 1024, 256 << 10, "refused with room left");
+	cr_assert_eq(append_big(sp, n), -ENOSPC, "still refused: nothing changed");
+
+	/* once Kafka confirms the oldest segment's records, that segment goes
+	 * and the same record is taken, still without evicting anything */
+	for (int i = 0; i < 40; i++)
+		st_spool_resolve(sp, tok[i]);
+	cr_assert_eq(append_big(sp, n), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.evicted, 0);
+	cr_assert_lt(st.bytes, full.bytes);
+	st_spool_close(sp);
+}
+
+Test(spool, record_larger_than_the_spool_is_refused)
+{
 	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
 	static char huge[(1 << 20) + 10];
 	st_spool_rec_t rec = {.value = huge, .value_len = sizeof(huge)};
