@@ -153,14 +153,33 @@ int st_config_secret_name(const char *name)
 }
 
 /* Append "got '<text>'" (shortened, or "nothing") for error messages. */
+/* The offending value, quoted for an error message that must stay one line:
+ * control characters (a newline in a YAML string, an escape sequence) are
+ * written as \xNN, so a value can neither break the message into several
+ * lines nor inject anything into a log or the -T output. */
 void st_config_got(char *buf, size_t len, const char *text)
 {
-	if (!text || !*text)
-		snprintf(buf, len, "got nothing");
-	else if (strlen(text) > 64)
-		snprintf(buf, len, "got '%.64s...'", text);
-	else
-		snprintf(buf, len, "got '%s'", text);
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	if (!text || !*text || len < 16) {
+		snprintf(buf, len, "got %s", text && *text ? "?" : "nothing");
+		return;
+	}
+	o = (size_t)snprintf(buf, len, "got '");
+	for (i = 0; text[i] && i < 64 && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	snprintf(buf + o, len - o, "%s'", text[i] ? "..." : "");
 }
 
 void st_config_errf(char *err, size_t errlen, const char *fmt, ...)

@@ -33,9 +33,6 @@
 
 static int fd = -1;
 static char path[64];
-/* set ST_FUZZ_MULTILINE_OK=1 to let a campaign go on past the known
- * multi-line error (fuzz/findings/config/README) */
-static int multiline_ok;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -46,7 +43,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fd = memfd_create("fuzz.yaml", 0);
 	CHECK(fd >= 0);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	multiline_ok = getenv("ST_FUZZ_MULTILINE_OK") != NULL;
 	return 0;
 }
 
@@ -108,10 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = st_config_load_yaml(&cfg, path, err, sizeof(err));
 	if (rc != 0) {
 		CHECK(rc < 0);
-		if (rc != -ENOMEM && (strncmp(err, path, strlen(path)) != 0 ||
-		                      (!multiline_ok && strchr(err, '\n') != NULL))) {
-			fprintf(stderr, "fuzz_config: error %d does not name the file: '%s'\n", rc,
-			        err);
+		if (rc != -ENOMEM &&
+		    (strncmp(err, path, strlen(path)) != 0 || strchr(err, '\n') != NULL)) {
+			fprintf(stderr,
+			        "fuzz_config: error %d does not name the file on one line: '%s'\n",
+			        rc, err);
 			__builtin_trap();
 		}
 		st_config_free(&cfg);

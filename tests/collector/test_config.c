@@ -1445,3 +1445,15 @@ Test(config, collector_name_must_fit_json_lines)
 	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
 	st_config_free(&cfg);
 }
+
+/* fuzz_config found it: a value's newline went into the error, which then
+ * spanned two lines of the log or of -T's output */
+Test(config, error_quotes_control_characters_on_one_line)
+{
+	expect_set_error("output", "x\ny",
+	                 "--set: output: expected stdout, file:/path or "
+	                 "kafka://host:port[,host:port]/topic, got 'x\\x0ay'");
+	expect_set_error("listen", "udp://\x1b[31m",
+	                 "--set: listen: expected udp://IPv4:port or "
+	                 "udp://[IPv6]:port, got 'udp://\\x1b[31m'");
+}
