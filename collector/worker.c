@@ -42,6 +42,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "collector.h"
 #include "st_util.h"
 
@@ -395,16 +396,11 @@ static void worker_notify_counter(st_worker_t *wk, int version, int inform)
  *    table is fixed (ST_REPORT_SOURCES slots, direct-mapped by address);
  *    a source that takes over a slot starts with a full bucket, and the
  *    total bucket still bounds what many spoofed sources get.
- * Each bucket holds at most one second of its rate (the burst). Nothing is
- * locked, nothing allocated. A suppressed Report is counted.
+ * Each bucket holds at most one second of its rate (the burst), and a
+ * step of the clock back costs no Reports (bucket.h). Nothing is locked,
+ * nothing allocated. A suppressed Report is counted.
  */
-#define ST_REPORT_SOURCES 4096    /* power of two */
-#define ST_TOKEN          1000000 /* a token, in micro-tokens */
-
-typedef struct st_bucket {
-	uint64_t tokens; /* micro-tokens */
-	int64_t last_us; /* 0: never used */
-} st_bucket_t;
+#define ST_REPORT_SOURCES 4096 /* power of two */
 
 typedef struct st_report_src {
 	uint8_t addr[16];
@@ -415,28 +411,6 @@ struct st_reports {
 	st_bucket_t total;
 	st_report_src_t src[ST_REPORT_SOURCES];
 };
-
-static int bucket_take(st_bucket_t *b, uint32_t rate, int64_t now_us)
-{
-	uint64_t cap = (uint64_t)rate * ST_TOKEN;
-	int64_t dt = now_us - b->last_us;
-
-	if (b->last_us == 0) {
-		b->tokens = cap;
-	} else if (dt > 0) {
-		if (dt > 1000000)
-			dt = 1000000; /* the bucket holds one second anyway */
-		b->tokens += (uint64_t)dt * rate;
-		if (b->tokens > cap)
-			b->tokens = cap;
-	}
-	if (dt > 0 || b->last_us == 0)
-		b->last_us = now_us;
-	if (b->tokens < ST_TOKEN)
-		return 0;
-	b->tokens -= ST_TOKEN;
-	return 1;
-}
 
 static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 {
@@ -454,9 +428,9 @@ static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 		memcpy(s->addr, addr, 16);
 		s->b.last_us = 0;
 	}
-	if (!bucket_take(&s->b, rt->reports_per_source_rate, now_us))
+	if (!st_bucket_take(&s->b, rt->reports_per_source_rate, now_us))
 		return 0;
-	return bucket_take(&r->total, total ? total : 1, now_us);
+	return st_bucket_take(&r->total, total ? total : 1, now_us);
 }
 
 /* Send a Report now, unless discovery is off (for a discovery probe) or a
