@@ -390,15 +390,16 @@ static void worker_notify_counter(st_worker_t *wk, int version, int inform)
  * 41-byte probe gets 106 bytes), so unlimited Reports make the collector a
  * reflector. Each worker limits the Reports it sends with token buckets,
  * refilled from the receive time of the datagram (no clock call):
- *  - one for all its Reports: snmp.reports.rate divided among the workers;
+ *  - one for all its Reports: its share of snmp.reports.rate (rate/nworkers
+ *    per second, which may be less than one: the sum never exceeds rate);
  *  - one per source address: snmp.reports.per_source_rate. A source always
  *    maps to the same worker, so this is the exact per-source limit. The
  *    table is fixed (ST_REPORT_SOURCES slots, direct-mapped by address);
  *    a source that takes over a slot starts with a full bucket, and the
  *    total bucket still bounds what many spoofed sources get.
- * Each bucket holds at most one second of its rate (the burst), and a
- * step of the clock back costs no Reports (bucket.h). Nothing is locked,
- * nothing allocated. A suppressed Report is counted.
+ * Each bucket holds one second of its rate (the burst; at least one
+ * Report), and a step of the clock back costs no Reports (bucket.h).
+ * Nothing is locked, nothing allocated. A suppressed Report is counted.
  */
 #define ST_REPORT_SOURCES 4096 /* power of two */
 
@@ -417,7 +418,6 @@ static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 	st_rt_t *rt = wk->rt;
 	st_reports_t *r = wk->reports;
 	int64_t now_us = (int64_t)rec->ts.tv_sec * 1000000 + rec->ts.tv_nsec / 1000;
-	uint32_t total = rt->reports_rate / rt->nworkers;
 	uint8_t addr[16];
 	uint16_t port;
 	st_report_src_t *s;
@@ -428,9 +428,9 @@ static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 		memcpy(s->addr, addr, 16);
 		s->b.last_us = 0;
 	}
-	if (!st_bucket_take(&s->b, rt->reports_per_source_rate, now_us))
+	if (!st_bucket_take(&s->b, rt->reports_per_source_rate, 1, now_us))
 		return 0;
-	return st_bucket_take(&r->total, total ? total : 1, now_us);
+	return st_bucket_take(&r->total, rt->reports_rate, rt->nworkers, now_us);
 }
 
 /* Send a Report now, unless discovery is off (for a discovery probe) or a
