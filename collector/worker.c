@@ -324,16 +324,22 @@ unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
 /*
  * Dekker without fences. Ingest publishes (release store of the ring head,
  * or of stop_workers) and then reads wk->sleeping; the worker sets
- * sleeping and then looks at the rings. Both sides touch sleeping with a
+ * sleeping and then looks at the rings. Every access to sleeping is a
  * read-modify-write, and RMWs on one location are totally ordered, each
- * reading the value the one before it wrote:
- *  - ingest's RMW after the worker's: it reads 1 and wakes the worker;
- *  - ingest's RMW before the worker's: the worker's (acquire) reads from
- *    ingest's (release), so the publication happens-before the worker's
- *    look at the rings, and it sees the data and does not sleep.
+ * reading the value the one before it wrote. Take ingest's RMW R and the
+ * worker's exchanges around one sleep, S1 (to 1) and S0 (back to 0):
+ *  - R before S1: S1 (acquire) reads from R (release), so the publication
+ *    happens-before the worker's look at the rings: it does not sleep;
+ *  - R between S1 and S0: R reads 1 and wakes the worker, and S0 reads
+ *    from R, so the worker's next look sees the data. (With a plain store
+ *    for S0 nothing would order the publication before that look, nor
+ *    before the next sleep's, whose S1 would read from S0: the data could
+ *    wait for the next timeout.)
+ *  - R after S0: the next sleep's S1 reads from R, as in the first case.
  * A wake-up is never lost. The cost is one locked instruction per batch
- * on each side, what the seq_cst fences cost before, and ThreadSanitizer
- * understands it (it does not model standalone fences).
+ * for ingest (which now writes the worker's line where it used to read
+ * it) and two per sleep for the worker; ThreadSanitizer understands it
+ * (it does not model standalone fences).
  */
 void st_worker_wake(st_worker_t *wk)
 {
@@ -363,7 +369,7 @@ static void worker_sleep(st_worker_t *wk)
 	if (!worker_rings_pending(wk) &&
 	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
 		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, &to, NULL, 0);
-	atomic_store(&wk->sleeping, 0);
+	atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel); /* S0, as above */
 }
 
 /* ---- one datagram ------------------------------------------------------ */
