@@ -109,8 +109,6 @@ void st_config_fmt_num(const st_config_key_t *key, int64_t v, char *buf, size_t 
 void st_config_fmt_range(const st_config_key_t *key, char *buf, size_t len);
 /* what a value of this key must look like, for "expected ..., got ..." */
 void st_config_fmt_expect(const st_config_key_t *key, char *buf, size_t len);
-/* decimal digits at *p (at least one) into *v; -ERANGE past UINT64_MAX */
-int st_config_digits(const char **p, uint64_t *v);
 /* parse text as a value of key into val (which the caller frees):
  * 0, ST_ERR_CONFIG with why filled, or -ENOMEM */
 int st_config_parse(const st_config_key_t *key, const char *text, st_config_value_t *val, char *why,

@@ -300,7 +300,7 @@ void st_config_fmt_expect(const st_config_key_t *key, char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 
 /* Decimal digits at *p (at least one) into *v; ERANGE past UINT64_MAX. */
-int st_config_digits(const char **p, uint64_t *v)
+static int st_config_digits(const char **p, uint64_t *v)
 {
 	const char *s = *p;
 	uint64_t n = 0;

@@ -95,8 +95,11 @@ int st_listener_probe(const st_listener_t *lis, char *err, size_t errlen)
 	int fd = socket(lis->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int e = 0;
 
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "listen '%s': socket: %s", lis->uri, strerror(e));
+		return -e;
+	}
 	if (lis->addr.sa.sa_family == AF_INET6)
 		set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 	if (bind(fd, &lis->addr.sa, lis->addrlen) < 0) {

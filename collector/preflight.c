@@ -10,9 +10,11 @@
  * it: the users file is loaded and checked as at start, listen and metrics
  * addresses are bound and closed again (a port another process holds
  * fails here, as it would at start), outputs are asked st_sink_check()
- * (probe files are removed again, nothing is produced). A deploy unit can
- * then run -T before a restart and keep the running collector when it
- * fails (deploy/stormtrap.service does).
+ * (probe files are removed again, nothing is produced). The systemd unit
+ * runs -T as ExecStartPre (deploy/stormtrap.service), so a start that
+ * would fail fails there with the whole list. Because ports are bound, -T
+ * next to a running collector reports that collector's own ports as in
+ * use: run it before the start, not beside it (docs/OPERATIONS.md).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -42,6 +42,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bucket.h"
 #include "collector.h"
 #include "st_util.h"
 
@@ -323,16 +324,22 @@ unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
 /*
  * Dekker without fences. Ingest publishes (release store of the ring head,
  * or of stop_workers) and then reads wk->sleeping; the worker sets
- * sleeping and then looks at the rings. Both sides touch sleeping with a
+ * sleeping and then looks at the rings. Every access to sleeping is a
  * read-modify-write, and RMWs on one location are totally ordered, each
- * reading the value the one before it wrote:
- *  - ingest's RMW after the worker's: it reads 1 and wakes the worker;
- *  - ingest's RMW before the worker's: the worker's (acquire) reads from
- *    ingest's (release), so the publication happens-before the worker's
- *    look at the rings, and it sees the data and does not sleep.
+ * reading the value the one before it wrote. Take ingest's RMW R and the
+ * worker's exchanges around one sleep, S1 (to 1) and S0 (back to 0):
+ *  - R before S1: S1 (acquire) reads from R (release), so the publication
+ *    happens-before the worker's look at the rings: it does not sleep;
+ *  - R between S1 and S0: R reads 1 and wakes the worker, and S0 reads
+ *    from R, so the worker's next look sees the data. (With a plain store
+ *    for S0 nothing would order the publication before that look, nor
+ *    before the next sleep's, whose S1 would read from S0: the data could
+ *    wait for the next timeout.)
+ *  - R after S0: the next sleep's S1 reads from R, as in the first case.
  * A wake-up is never lost. The cost is one locked instruction per batch
- * on each side, what the seq_cst fences cost before, and ThreadSanitizer
- * understands it (it does not model standalone fences).
+ * for ingest (which now writes the worker's line where it used to read
+ * it) and two per sleep for the worker; ThreadSanitizer understands it
+ * (it does not model standalone fences).
  */
 void st_worker_wake(st_worker_t *wk)
 {
@@ -362,7 +369,7 @@ static void worker_sleep(st_worker_t *wk)
 	if (!worker_rings_pending(wk) &&
 	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
 		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, &to, NULL, 0);
-	atomic_store(&wk->sleeping, 0);
+	atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel); /* S0, as above */
 }
 
 /* ---- one datagram ------------------------------------------------------ */
@@ -389,22 +396,18 @@ static void worker_notify_counter(st_worker_t *wk, int version, int inform)
  * 41-byte probe gets 106 bytes), so unlimited Reports make the collector a
  * reflector. Each worker limits the Reports it sends with token buckets,
  * refilled from the receive time of the datagram (no clock call):
- *  - one for all its Reports: snmp.reports.rate divided among the workers;
+ *  - one for all its Reports: its share of snmp.reports.rate (rate/nworkers
+ *    per second, which may be less than one: the sum never exceeds rate);
  *  - one per source address: snmp.reports.per_source_rate. A source always
  *    maps to the same worker, so this is the exact per-source limit. The
  *    table is fixed (ST_REPORT_SOURCES slots, direct-mapped by address);
  *    a source that takes over a slot starts with a full bucket, and the
  *    total bucket still bounds what many spoofed sources get.
- * Each bucket holds at most one second of its rate (the burst). Nothing is
- * locked, nothing allocated. A suppressed Report is counted.
+ * Each bucket holds one second of its rate (the burst; at least one
+ * Report), and a step of the clock back costs no Reports (bucket.h).
+ * Nothing is locked, nothing allocated. A suppressed Report is counted.
  */
-#define ST_REPORT_SOURCES 4096    /* power of two */
-#define ST_TOKEN          1000000 /* a token, in micro-tokens */
-
-typedef struct st_bucket {
-	uint64_t tokens; /* micro-tokens */
-	int64_t last_us; /* 0: never used */
-} st_bucket_t;
+#define ST_REPORT_SOURCES 4096 /* power of two */
 
 typedef struct st_report_src {
 	uint8_t addr[16];
@@ -416,34 +419,11 @@ struct st_reports {
 	st_report_src_t src[ST_REPORT_SOURCES];
 };
 
-static int bucket_take(st_bucket_t *b, uint32_t rate, int64_t now_us)
-{
-	uint64_t cap = (uint64_t)rate * ST_TOKEN;
-	int64_t dt = now_us - b->last_us;
-
-	if (b->last_us == 0) {
-		b->tokens = cap;
-	} else if (dt > 0) {
-		if (dt > 1000000)
-			dt = 1000000; /* the bucket holds one second anyway */
-		b->tokens += (uint64_t)dt * rate;
-		if (b->tokens > cap)
-			b->tokens = cap;
-	}
-	if (dt > 0 || b->last_us == 0)
-		b->last_us = now_us;
-	if (b->tokens < ST_TOKEN)
-		return 0;
-	b->tokens -= ST_TOKEN;
-	return 1;
-}
-
 static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 {
 	st_rt_t *rt = wk->rt;
 	st_reports_t *r = wk->reports;
 	int64_t now_us = (int64_t)rec->ts.tv_sec * 1000000 + rec->ts.tv_nsec / 1000;
-	uint32_t total = rt->reports_rate / rt->nworkers;
 	uint8_t addr[16];
 	uint16_t port;
 	st_report_src_t *s;
@@ -454,9 +434,9 @@ static int reports_allow(st_worker_t *wk, const st_rec_t *rec)
 		memcpy(s->addr, addr, 16);
 		s->b.last_us = 0;
 	}
-	if (!bucket_take(&s->b, rt->reports_per_source_rate, now_us))
+	if (!st_bucket_take(&s->b, rt->reports_per_source_rate, 1, now_us))
 		return 0;
-	return bucket_take(&r->total, total ? total : 1, now_us);
+	return st_bucket_take(&r->total, rt->reports_rate, rt->nworkers, now_us);
 }
 
 /* Send a Report now, unless discovery is off (for a discovery probe) or a

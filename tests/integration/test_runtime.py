@@ -156,6 +156,8 @@ class Runtime(CollectorTest):
     def test_snmptrapd_directives_are_skipped(self):
         c = self.collector(users="authUser log,execute,net alice\ndisableAuthorization yes\n"
                                  "[snmp] mibs +ALL\ncreateUser alice SHA alice-password\n")
+        # the count is logged after "listening on", which start() waits for
+        self.assertEqual(c.stop(), 0)
         self.assertIn("loaded 1 SNMPv3 users", c.stderr_text())
 
     def test_usm_doc_gives_the_binary_default_max_engines(self):
