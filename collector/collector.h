@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,13 +131,18 @@ typedef struct st_ingest {
 typedef struct st_dedup st_dedup_t;
 typedef struct st_reports st_reports_t;
 
+#define ST_CACHELINE 64
+
 typedef struct st_worker {
 	st_rt_t *rt;
 	unsigned id;
 	pthread_t thread;
-	_Atomic uint32_t wake;  /* futex word */
-	_Atomic int sleeping;   /* 1 while waiting on wake */
-	_Atomic uint64_t epoch; /* last auth epoch seen; UINT64_MAX idle */
+	/* written by ingest threads (one RMW per published batch): a cache
+	 * line of their own, so that they do not bounce the line holding the
+	 * worker's counters */
+	alignas(ST_CACHELINE) _Atomic uint32_t wake;  /* futex word */
+	_Atomic int sleeping;                         /* 1 while waiting on wake */
+	alignas(ST_CACHELINE) _Atomic uint64_t epoch; /* last auth epoch seen; UINT64_MAX idle */
 	st_counter_t ctr[ST_WORKER_NCTR];
 	st_usm_worker_t *usm;
 	st_msg_t msg;

@@ -389,7 +389,10 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	atomic_init(&rt->auth, auth);
 
 	rt->rings = calloc((size_t)rt->ningest * rt->nworkers, sizeof(st_ring_t));
-	rt->workers = calloc(rt->nworkers, sizeof(st_worker_t));
+	/* aligned: each worker's futex word sits on a cache line of its own */
+	rt->workers = aligned_alloc(ST_CACHELINE, rt->nworkers * sizeof(st_worker_t));
+	if (rt->workers)
+		memset(rt->workers, 0, rt->nworkers * sizeof(st_worker_t));
 	if (!rt->rings || !rt->workers)
 		return -ENOMEM;
 	for (unsigned i = 0; i < rt->ningest * rt->nworkers; i++)
