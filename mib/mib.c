@@ -161,18 +161,72 @@ void st_mib_free(st_mib_t *mib)
 	free(mib);
 }
 
+/*
+ * The block comes from the parser child, whose memory a crashing parser or
+ * a hostile MIB may have corrupted: every offset, index and count a reader
+ * follows is checked here, once, so that no later lookup or render can read
+ * outside the block or loop forever. Strings need no scan: the block ends
+ * in a NUL, so every string inside it ends within it.
+ */
+_Static_assert(sizeof(st_mib_t) % 8 == 0, "the block after st_mib_t stays 8-aligned");
+
+static int in_block(uint64_t off, uint64_t len, uint64_t size, uint64_t align)
+{
+	return off % align == 0 && off <= size && len <= size - off;
+}
+
+static int block_valid(const char *base, size_t size)
+{
+	const st_mib_hdr_t *hdr = (const st_mib_hdr_t *)base;
+	const st_mib_node_t *nodes = (const st_mib_node_t *)(base + hdr->nodes);
+	const st_mib_nent_t *table = (const st_mib_nent_t *)(base + hdr->hash);
+	uint64_t nslots = (uint64_t)hdr->mask + 1, empty = 0;
+
+	if (base[size - 1] != 0 || !hdr->nnodes ||
+	    !in_block(hdr->nodes, (uint64_t)hdr->nnodes * sizeof(*nodes), size, 8) ||
+	    (nslots & (nslots - 1)) || !in_block(hdr->hash, nslots * sizeof(*table), size, 8))
+		return 0;
+	for (uint64_t i = 0; i < nslots; i++) {
+		if (table[i].node >= hdr->nnodes)
+			return 0;
+		empty += !table[i].node;
+	}
+	if (!empty) /* a probe ends at an empty slot */
+		return 0;
+	for (uint32_t i = 0; i < hdr->nnodes; i++) {
+		const st_mib_node_t *n = &nodes[i];
+		if (n->module >= size || n->name >= size || n->hint >= size ||
+		    n->parent >= hdr->nnodes || n->depth > ST_MIB_OID_MAX ||
+		    !in_block(n->enums, (uint64_t)n->nenums * sizeof(st_mib_enum_t), size, 4) ||
+		    !in_block(n->ber, n->ber_len, size, 1))
+			return 0;
+		const st_mib_enum_t *e = (const st_mib_enum_t *)(base + n->enums);
+		for (uint32_t k = 0; k < n->nenums; k++)
+			if (e[k].label >= size)
+				return 0;
+	}
+	return 1;
+}
+
 int st_mib_from_block(const void *block, size_t size, st_mib_t **out)
 {
-	const st_mib_hdr_t *hdr = block;
+	const st_mib_hdr_t *hdr;
 	st_mib_t *mib;
 
-	if (size < sizeof(*hdr) || hdr->magic != ST_MIB_MAGIC || hdr->size != size)
+	*out = NULL;
+	if (size < sizeof(*hdr) || size > UINT32_MAX)
 		return ST_ERR_MIB_PARSER;
 	mib = malloc(sizeof(*mib) + size);
 	if (!mib)
 		return -ENOMEM;
+	/* checked in the copy: an aligned, private block */
 	memcpy(mib + 1, block, size);
 	mib->base = (const char *)(mib + 1);
+	hdr = (const st_mib_hdr_t *)mib->base;
+	if (hdr->magic != ST_MIB_MAGIC || hdr->size != size || !block_valid(mib->base, size)) {
+		free(mib);
+		return ST_ERR_MIB_PARSER;
+	}
 	mib->nodes = (const st_mib_node_t *)(mib->base + hdr->nodes);
 	mib->table = (const st_mib_nent_t *)(mib->base + hdr->hash);
 	mib->mask = hdr->mask;

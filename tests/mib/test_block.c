@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The block the parser child sends is untrusted: a crashing parser or a
+ * hostile MIB may have corrupted the child's memory. st_mib_from_block()
+ * must accept the block st_mib_build() makes and refuse every block whose
+ * offsets, indexes or counts would make a lookup or a renderer read outside
+ * it or probe forever.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mib_int.h"
+
+static uint32_t IFTABLE[] = {1, 3, 6, 1, 2, 1, 2, 2, 1, 8};
+static uint32_t LINKDOWN[] = {1, 3, 6, 1, 6, 3, 1, 1, 5, 3};
+static st_mib_enum_t ENUMS[] = {{1, 0}, {2, 0}};
+static const char *LABELS[] = {"up", "down"};
+
+static void *block;
+static size_t size;
+
+static void build(void)
+{
+	st_mib_def_t defs[] = {
+	        {.oid = IFTABLE,
+	         .noid = 10,
+	         .module = "IF-MIB",
+	         .name = "ifOperStatus",
+	         .hint = NULL,
+	         .enums = ENUMS,
+	         .labels = LABELS,
+	         .nenums = 2,
+	         .kind = ST_MIB_K_COLUMN,
+	         .type = ST_MIB_T_INTEGER,
+	         .smiv2 = 1,
+	         .rank = UINT32_MAX},
+	        {.oid = LINKDOWN,
+	         .noid = 10,
+	         .module = "IF-MIB",
+	         .name = "linkDown",
+	         .kind = ST_MIB_K_NOTIFICATION,
+	         .smiv2 = 1,
+	         .rank = UINT32_MAX},
+	};
+	block = st_mib_build(defs, 2, &size);
+	cr_assert_not_null(block);
+}
+
+static void drop(void)
+{
+	free(block);
+}
+
+/* a copy of the block with one change, and st_mib_from_block()'s answer */
+static int load_changed(void (*change)(char *b, size_t n))
+{
+	char *copy = malloc(size);
+	st_mib_t *mib = (st_mib_t *)1;
+	cr_assert_not_null(copy);
+	memcpy(copy, block, size);
+	change(copy, size);
+	int rc = st_mib_from_block(copy, size, &mib);
+	if (rc == 0)
+		st_mib_free(mib);
+	else
+		cr_assert_null(mib);
+	free(copy);
+	return rc;
+}
+
+static st_mib_hdr_t *H(char *b)
+{
+	return (st_mib_hdr_t *)b;
+}
+
+static st_mib_node_t *named(char *b)
+{
+	/* the first node with a name and enumerations: ifOperStatus */
+	st_mib_node_t *nodes = (st_mib_node_t *)(b + H(b)->nodes);
+	for (uint32_t i = 0; i < H(b)->nnodes; i++)
+		if (nodes[i].nenums)
+			return &nodes[i];
+	cr_assert_fail("no node with enumerations");
+	return NULL;
+}
+
+static void nothing(char *b, size_t n)
+{
+	(void)b;
+	(void)n;
+}
+
+static void name_past_end(char *b, size_t n)
+{
+	named(b)->name = (uint32_t)n;
+}
+
+static void hint_far_past_end(char *b, size_t n)
+{
+	named(b)->hint = UINT32_MAX;
+}
+
+static void parent_out_of_range(char *b, size_t n)
+{
+	named(b)->parent = H(b)->nnodes;
+}
+
+static void enums_past_end(char *b, size_t n)
+{
+	named(b)->nenums = UINT16_MAX;
+}
+
+static void enum_label_past_end(char *b, size_t n)
+{
+	st_mib_node_t *node = named(b);
+	((st_mib_enum_t *)(b + node->enums))[1].label = (uint32_t)n + 100;
+}
+
+static void ber_past_end(char *b, size_t n)
+{
+	named(b)->ber = (uint32_t)n - 2;
+}
+
+static void depth_too_deep(char *b, size_t n)
+{
+	named(b)->depth = ST_MIB_OID_MAX + 1;
+}
+
+static void last_string_unterminated(char *b, size_t n)
+{
+	b[n - 1] = 'x';
+}
+
+static void table_slot_out_of_range(char *b, size_t n)
+{
+	st_mib_nent_t *t = (st_mib_nent_t *)(b + H(b)->hash);
+	t[0].node = H(b)->nnodes + 7;
+}
+
+static void table_full(char *b, size_t n)
+{
+	/* no empty slot: a probe for an unknown OID would never end */
+	st_mib_nent_t *t = (st_mib_nent_t *)(b + H(b)->hash);
+	for (uint32_t i = 0; i <= H(b)->mask; i++)
+		if (!t[i].node)
+			t[i].node = 1;
+}
+
+static void mask_not_power_of_two(char *b, size_t n)
+{
+	H(b)->mask = 6;
+}
+
+static void table_past_end(char *b, size_t n)
+{
+	H(b)->mask = (H(b)->mask + 1) * 1024 - 1;
+}
+
+static void nodes_past_end(char *b, size_t n)
+{
+	H(b)->nnodes = UINT32_MAX / 8;
+}
+
+static void nodes_misaligned(char *b, size_t n)
+{
+	H(b)->nodes += 2;
+}
+
+static void no_nodes(char *b, size_t n)
+{
+	H(b)->nnodes = 0;
+}
+
+Test(block, the_built_block_loads_and_answers, .init = build, .fini = drop)
+{
+	st_mib_t *mib;
+	size_t suffix = 9;
+	uint32_t inst[11];
+	char name[64];
+
+	cr_assert_eq(load_changed(nothing), 0);
+	cr_assert_eq(st_mib_from_block(block, size, &mib), 0);
+	memcpy(inst, IFTABLE, sizeof(IFTABLE));
+	inst[10] = 7;
+	const st_mib_node_t *node = st_mib_lookup(mib, inst, 11, &suffix);
+	cr_assert_not_null(node);
+	cr_assert_eq(suffix, 1);
+	cr_assert_str_eq(st_mib_enum_label(mib, node, 2), "down");
+	cr_assert_gt(st_mib_render_name_sub(mib, node, inst, 11, suffix, name, sizeof(name)), 0);
+	cr_assert_str_eq(name, "IF-MIB::ifOperStatus.7");
+	st_mib_free(mib);
+}
+
+Test(block, every_corruption_is_refused, .init = build, .fini = drop)
+{
+	static const struct {
+		const char *what;
+		void (*change)(char *, size_t);
+	} cases[] = {
+	        {"name past the end", name_past_end},
+	        {"hint far past the end", hint_far_past_end},
+	        {"parent out of range", parent_out_of_range},
+	        {"enumerations past the end", enums_past_end},
+	        {"enumeration label past the end", enum_label_past_end},
+	        {"BER octets past the end", ber_past_end},
+	        {"depth over ST_MIB_OID_MAX", depth_too_deep},
+	        {"last string unterminated", last_string_unterminated},
+	        {"table slot out of range", table_slot_out_of_range},
+	        {"table without an empty slot", table_full},
+	        {"table mask not 2^k-1", mask_not_power_of_two},
+	        {"table past the end", table_past_end},
+	        {"nodes past the end", nodes_past_end},
+	        {"nodes misaligned", nodes_misaligned},
+	        {"no nodes", no_nodes},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(load_changed(cases[i].change), ST_ERR_MIB_PARSER, "%s accepted",
+		             cases[i].what);
+}
+
+Test(block, short_or_mislabelled_blocks_are_refused, .init = build, .fini = drop)
+{
+	st_mib_t *mib;
+	cr_assert_eq(st_mib_from_block(block, size - 8, &mib), ST_ERR_MIB_PARSER);
+	cr_assert_eq(st_mib_from_block(block, 4, &mib), ST_ERR_MIB_PARSER);
+	((st_mib_hdr_t *)block)->magic ^= 1;
+	cr_assert_eq(st_mib_from_block(block, size, &mib), ST_ERR_MIB_PARSER);
+}
