@@ -85,7 +85,7 @@ const st_mib_node_t *st_mib_lookup_v1trap(const st_mib_t *mib, const uint8_t *en
 		memcpy(sub, snmp_traps, sizeof(snmp_traps));
 		n = 9;
 		sub[n++] = (uint32_t)generic + 1;
-	} else if (generic == 6 && specific >= 0) {
+	} else if (generic == 6 && specific >= 0 && len) { /* no enterprise: no OID */
 		st_oid_iter_t it;
 		st_oid_iter_ber(&it, enterprise, len);
 		while (n < ST_MIB_OID_MAX && st_oid_next(&it, &sub[n]))
