@@ -144,7 +144,9 @@ int st_mib_hint_octets(const char *hint, const uint8_t *val, size_t len, char *b
 			if (sep && !(term && r + 1 == reps))
 				o.pending = sep;
 		}
-		if (term) {
+		/* the terminator after the repeats; when the value ended inside them,
+		 * nothing follows: neither the last separator nor the terminator */
+		if (term && pos < len) {
 			out_flush(&o);
 			o.pending = term;
 		}
