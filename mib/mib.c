@@ -331,7 +331,10 @@ static int def_rank_cmp(const st_mib_def_t *a, const st_mib_def_t *b)
 	/* a definition that says more (a type, a hint, labels) before one that says less */
 	if ((a->type != 0) != (b->type != 0))
 		return a->type ? -1 : 1;
-	return strcmp(a->module, b->module);
+	int c = strcmp(a->module, b->module);
+	/* one module naming an OID twice: the first name in byte order, not
+	 * whichever the parser listed first */
+	return c ? c : strcmp(a->name ? a->name : "", b->name ? b->name : "");
 }
 
 static int def_cmp(const void *pa, const void *pb)
@@ -394,6 +397,8 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 	st_mib_node_t root = {0};
 	st_mib_hdr_t hdr = {.magic = ST_MIB_MAGIC};
 	uint32_t nnamed = 0, nnotif = 0, overlaps = 0;
+	size_t best = 0;
+	int overlapped = 0;
 	size_t o_nodes, o_hash, o_enums, o_str;
 	st_mib_node_t *nodes;
 	st_mib_enum_t *en;
@@ -411,11 +416,17 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 		uint32_t v = 0;
 		st_mib_node_t *node;
 
-		if (i && !oid_cmp(d->oid, d->noid, defs[i - 1].oid, defs[i - 1].noid)) {
-			if (strcmp(d->module, defs[i - 1].module))
+		if (i && !oid_cmp(d->oid, d->noid, defs[best].oid, defs[best].noid)) {
+			/* the best definition of this OID came first; count the OID
+			 * once however many other modules define it */
+			if (!overlapped && strcmp(d->module, defs[best].module)) {
 				overlaps++;
-			continue; /* the best definition of this OID came first */
+				overlapped = 1;
+			}
+			continue;
 		}
+		best = i;
+		overlapped = 0;
 		if (!d->noid || d->noid > ST_MIB_OID_MAX || !d->name || !*d->name)
 			continue;
 		for (uint32_t k = 0; k < d->noid; k++)

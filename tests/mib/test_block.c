@@ -7,6 +7,7 @@
  * it or probe forever.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,4 +227,47 @@ Test(block, short_or_mislabelled_blocks_are_refused, .init = build, .fini = drop
 	cr_assert_eq(st_mib_from_block(block, 4, &mib), ST_ERR_MIB_PARSER);
 	((st_mib_hdr_t *)block)->magic ^= 1;
 	cr_assert_eq(st_mib_from_block(block, size, &mib), ST_ERR_MIB_PARSER);
+}
+
+/* the name st_mib_build() keeps for IFTABLE among defs, and its overlap count */
+static const char *kept(st_mib_def_t *defs, size_t n, uint32_t *overlaps)
+{
+	static char name[64];
+	size_t len, suffix;
+	void *b = st_mib_build(defs, n, &len);
+	st_mib_t *mib;
+
+	cr_assert_eq(st_mib_from_block(b, len, &mib), 0);
+	*overlaps = ((const st_mib_hdr_t *)b)->overlaps;
+	const st_mib_node_t *node = st_mib_lookup(mib, IFTABLE, 10, &suffix);
+	cr_assert_not_null(node);
+	snprintf(name, sizeof(name), "%s::%s", st_mib_node_module(mib, node),
+	         st_mib_node_name(mib, node));
+	st_mib_free(mib);
+	free(b);
+	return name;
+}
+
+#define DEF(mod, nm)                                                                               \
+	{                                                                                          \
+		.oid = IFTABLE, .noid = 10, .module = mod, .name = nm, .rank = UINT32_MAX          \
+	}
+
+Test(build, one_module_naming_an_oid_twice_keeps_the_same_name_in_any_order)
+{
+	st_mib_def_t ab[] = {DEF("ACME-MIB", "beta"), DEF("ACME-MIB", "alpha")};
+	st_mib_def_t ba[] = {DEF("ACME-MIB", "alpha"), DEF("ACME-MIB", "beta")};
+	uint32_t overlaps;
+	cr_assert_str_eq(kept(ab, 2, &overlaps), "ACME-MIB::alpha");
+	cr_assert_eq(overlaps, 0, "one module is no overlap");
+	cr_assert_str_eq(kept(ba, 2, &overlaps), "ACME-MIB::alpha");
+}
+
+Test(build, an_oid_three_modules_define_is_one_overlap)
+{
+	st_mib_def_t defs[] = {DEF("C-MIB", "c"), DEF("A-MIB", "a"), DEF("B-MIB", "b"),
+	                       DEF("A-MIB", "a2")};
+	uint32_t overlaps;
+	cr_assert_str_eq(kept(defs, 4, &overlaps), "A-MIB::a");
+	cr_assert_eq(overlaps, 1);
 }
