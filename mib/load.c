@@ -117,6 +117,16 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void report(load_t *ld, int severity, const char *file, int line, const char *msg);
+
+/* a directory that cannot be read costs its own modules, not the rest */
+static void dir_unreadable(load_t *ld, const char *dir, int rc)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "MIB directory unreadable: %s", strerror(-rc));
+	report(ld, 1, dir, 0, msg);
+}
+
 static int index_dir(load_t *ld, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
@@ -153,8 +163,11 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 		    stat(path, &sb))
 			continue;
 		if (S_ISDIR(sb.st_mode)) {
-			if (depth < 16)
-				rc = index_dir(ld, path, depth + 1);
+			int sub = depth < 16 ? index_dir(ld, path, depth + 1) : 0;
+			if (sub == -ENOMEM)
+				rc = sub;
+			else if (sub)
+				dir_unreadable(ld, path, sub);
 			continue;
 		}
 		if (!S_ISREG(sb.st_mode) || sb.st_size > ST_MIB_FILE_MAX)
@@ -664,10 +677,8 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 		rc = index_dir(&ld, dirs[i], 0);
 		if (rc == -ENOMEM) {
 			snprintf(err, errlen, "mib: %s: %s", dirs[i], strerror(-rc));
-		} else if (rc) { /* a missing directory costs its modules, not the rest */
-			char msg[300];
-			snprintf(msg, sizeof(msg), "MIB directory unreadable: %s", strerror(-rc));
-			report(&ld, 1, dirs[i], 0, msg);
+		} else if (rc) {
+			dir_unreadable(&ld, dirs[i], rc);
 			rc = 0;
 		}
 	}
