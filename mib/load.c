@@ -54,6 +54,11 @@ typedef struct load {
 	int level;
 	uint64_t *seen; /* hashes of (file, line) already reported */
 	size_t nseen, capseen;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} * dirs; /* directories indexed so far: each once, whatever links lead to it */
+	size_t ndirs, capdirs;
 	st_mib_stats_t st;
 } load_t;
 
@@ -127,6 +132,28 @@ static void dir_unreadable(load_t *ld, const char *dir, int rc)
 	report(ld, 1, dir, 0, msg);
 }
 
+/* 1 the first time a directory is seen, 0 after, -ENOMEM */
+static int dir_first_visit(load_t *ld, DIR *d)
+{
+	struct stat sb;
+	if (fstat(dirfd(d), &sb))
+		return -errno;
+	for (size_t i = 0; i < ld->ndirs; i++)
+		if (ld->dirs[i].dev == sb.st_dev && ld->dirs[i].ino == sb.st_ino)
+			return 0;
+	if (ld->ndirs == ld->capdirs) {
+		size_t cap = ld->capdirs ? ld->capdirs * 2 : 64;
+		void *n = realloc(ld->dirs, cap * sizeof(*ld->dirs));
+		if (!n)
+			return -ENOMEM;
+		ld->dirs = n;
+		ld->capdirs = cap;
+	}
+	ld->dirs[ld->ndirs].dev = sb.st_dev;
+	ld->dirs[ld->ndirs++].ino = sb.st_ino;
+	return 1;
+}
+
 static int index_dir(load_t *ld, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
@@ -137,16 +164,21 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 
 	if (!d)
 		return -errno;
+	rc = dir_first_visit(ld, d);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names) {
+			char **more = realloc(names, (cap ? cap * 2 : 64) * sizeof(*names));
+			if (!more) {
 				rc = -ENOMEM;
 				goto out;
 			}
+			names = more;
+			cap = cap ? cap * 2 : 64;
 		}
 		names[n] = strdup(e->d_name);
 		if (!names[n++]) {
@@ -759,6 +791,7 @@ out:
 	}
 	free(ld.mods);
 	free(ld.seen);
+	free(ld.dirs);
 	if (stats)
 		*stats = ld.st;
 	return rc;

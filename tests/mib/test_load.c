@@ -441,3 +441,40 @@ Test(load, unreadable_subdirectory_costs_only_itself)
 	cr_assert_eq(WEXITSTATUS(status), 0,
 	             "10: cannot drop root, 11: load failed, 12: not reported, 13: z.mib lost");
 }
+
+/*
+ * Symbolic links that lead back into the tree (a "current" link to ".",
+ * two links to one vendor directory) index each directory once: before,
+ * every link was followed again, 16 levels deep, and a directory with two
+ * links to itself cost 2^16 passes.
+ */
+Test(load, linked_directories_are_indexed_once)
+{
+	char dir[300], path[400];
+	const char *dirs[] = {dir, NULL};
+	static const uint32_t zroot[] = {1, 3, 99};
+	st_mib_stats_t st;
+	st_mib_t *m;
+	char err[256];
+
+	snprintf(dir, sizeof(dir), "%s/st-mib-links-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vendor", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/vendor/z.mib", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("Z-MIB DEFINITIONS ::= BEGIN\nzRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/current", dir);
+	cr_assert_eq(symlink(".", path), 0);
+	snprintf(path, sizeof(path), "%s/vendor-again", dir);
+	cr_assert_eq(symlink("vendor", path), 0);
+
+	cr_assert_eq(st_mib_load(dirs, NULL, NULL, &m, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(st_mib_lookup(m, zroot, 3, NULL));
+	cr_assert_eq(st.files, 1, "z.mib read %u times", st.files);
+	st_mib_free(m);
+	rm_rf(dir);
+}
