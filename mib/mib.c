@@ -135,6 +135,10 @@ int st_mib_node_oid(const st_mib_t *mib, const st_mib_node_t *node, uint32_t *su
 int st_mib_oid_ber(const uint32_t *sub, size_t n, uint8_t *out, size_t cap)
 {
 	size_t len = 0;
+	/* X.690 8.19.4: the first two arcs share an octet, so only 0-2 and,
+	 * under 0 and 1, only 0-39 are encodable; 1.43 would read back as 2.3 */
+	if (n >= 2 && (sub[0] > 2 || (sub[0] < 2 && sub[1] >= 40)))
+		return -EINVAL;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t v = i == 1 ? (uint64_t)sub[0] * 40 + sub[1] : sub[i];
 		uint8_t tmp[10];

@@ -182,7 +182,9 @@ int st_mib_node_oid(const st_mib_t *mib, const st_mib_node_t *node, uint32_t *su
 /**
  * @brief Encode sub-identifiers as BER content octets (the codec's form),
  * for tools and tests that hold an OID as numbers.
- * @return the number of octets, or ST_ERR_MIB_SPACE (5 * n always fits)
+ * @return the number of octets, ST_ERR_MIB_SPACE (5 * n always fits), or
+ *         -EINVAL for first arcs BER cannot carry (above 2, or a second arc
+ *         above 39 under 0 or 1)
  */
 int st_mib_oid_ber(const uint32_t *sub, size_t n, uint8_t *out, size_t cap);
 
