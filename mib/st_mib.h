@@ -123,7 +123,11 @@ typedef struct st_mib_opts {
 	 * types that do not resolve); 2 or more = everything up to that level.
 	 */
 	int level;
-	/** Seconds the parser may take in all before it is stopped; 0 = 60. */
+	/**
+	 * Seconds one parse may take before the child is stopped; 0 = 60. A
+	 * retry without the module it hung in gets as long again, so a load
+	 * takes at most 33 times this.
+	 */
 	int timeout_s;
 	st_mib_log_fn *log;
 	void *log_ctx;

@@ -271,3 +271,48 @@ Test(build, an_oid_three_modules_define_is_one_overlap)
 	cr_assert_str_eq(kept(defs, 4, &overlaps), "A-MIB::a");
 	cr_assert_eq(overlaps, 1);
 }
+
+/* the OID forms the codec can hand over: 128 arcs, arcs of 2^32-1, the
+ * largest first octets, and nothing at all */
+Test(block, lookups_take_every_oid_the_codec_accepts, .init = build, .fini = drop)
+{
+	st_mib_t *mib;
+	uint32_t sub[ST_MIB_OID_MAX + 1];
+	uint8_t ber[ST_MIB_OID_MAX * 5];
+	size_t suffix = 0;
+	int len;
+
+	cr_assert_eq(st_mib_from_block(block, size, &mib), 0);
+	/* ifOperStatus and a 118-arc index of 4294967295s: 128 arcs, 635 octets */
+	memcpy(sub, IFTABLE, sizeof(IFTABLE));
+	for (size_t i = 10; i < ST_MIB_OID_MAX; i++)
+		sub[i] = UINT32_MAX;
+	len = st_mib_oid_ber(sub, ST_MIB_OID_MAX, ber, sizeof(ber));
+	cr_assert_eq(len, 9 + 118 * 5);
+	const st_mib_node_t *node = st_mib_lookup_ber(mib, ber, (size_t)len, &suffix);
+	cr_assert_not_null(node);
+	cr_assert_eq(suffix, 118);
+	cr_assert_eq(st_mib_lookup(mib, sub, ST_MIB_OID_MAX, &suffix), node);
+	/* its name fits the bound exactly, and not one octet less */
+	size_t bound = ST_MIB_NAME_BOUND(strlen("IF-MIB"), strlen("ifOperStatus"), 118);
+	char *name = malloc(bound);
+	cr_assert_eq(st_mib_render_name(mib, node, ber, (size_t)len, suffix, name, bound),
+	             (int)bound - 1);
+	cr_assert_eq(strncmp(name, "IF-MIB::ifOperStatus.4294967295.4294967295", 42), 0);
+	cr_assert_eq(st_mib_render_name(mib, node, ber, (size_t)len, suffix, name, bound - 1),
+	             ST_ERR_MIB_SPACE);
+	cr_assert_eq(st_mib_render_name_sub(mib, node, sub, ST_MIB_OID_MAX, suffix, name, bound),
+	             (int)bound - 1);
+	free(name);
+	/* 129 arcs are no OID the codec accepts */
+	sub[ST_MIB_OID_MAX] = 1;
+	cr_assert_null(st_mib_lookup(mib, sub, ST_MIB_OID_MAX + 1, &suffix));
+	/* 2.(2^32-81): the largest first sub-identifier, 8f ff ff ff 7f */
+	static const uint8_t big_first[] = {0x8f, 0xff, 0xff, 0xff, 0x7f, 0x01};
+	cr_assert_null(st_mib_lookup_ber(mib, big_first, sizeof(big_first), &suffix));
+	/* one octet (two arcs), none, and a BER that does not end an arc */
+	cr_assert_null(st_mib_lookup_ber(mib, (const uint8_t *)"\x2b", 1, &suffix));
+	cr_assert_null(st_mib_lookup_ber(mib, ber, 0, &suffix));
+	cr_assert_null(st_mib_lookup_ber(mib, (const uint8_t *)"\x2b\x86", 2, &suffix));
+	st_mib_free(mib);
+}
