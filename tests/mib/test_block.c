@@ -316,3 +316,58 @@ Test(block, lookups_take_every_oid_the_codec_accepts, .init = build, .fini = dro
 	cr_assert_null(st_mib_lookup_ber(mib, (const uint8_t *)"\x2b\x86", 2, &suffix));
 	st_mib_free(mib);
 }
+
+/* every reader over every node and a few OIDs: what a worker may do with
+ * an accepted block (under ASan, any read outside it fails the test) */
+static size_t read_everything(const st_mib_t *mib)
+{
+	size_t n, acc = 0;
+	const st_mib_node_t *nodes = st_mib_nodes(mib, &n);
+	static const uint8_t bits[] = {0xff, 0xff};
+	for (size_t i = 0; i < n; i++) {
+		const st_mib_node_t *node = &nodes[i];
+		uint32_t sub[ST_MIB_OID_MAX];
+		char buf[4096];
+		int len = st_mib_node_oid(mib, node, sub, ST_MIB_OID_MAX);
+		acc += strlen(st_mib_node_module(mib, node)) + strlen(st_mib_node_name(mib, node));
+		acc += st_mib_node_hint(mib, node) ? strlen(st_mib_node_hint(mib, node)) : 0;
+		for (int64_t v = -1; v < 3; v++)
+			acc += st_mib_enum_label(mib, node, v) ? 1 : 0;
+		if (st_mib_bits_bound(mib, node, sizeof(bits)) <= sizeof(buf))
+			acc += (size_t)st_mib_render_bits(mib, node, bits, sizeof(bits), ' ', buf,
+			                                  sizeof(buf));
+		if (len >= 2) {
+			size_t suffix;
+			const st_mib_node_t *hit = st_mib_lookup(mib, sub, (size_t)len, &suffix);
+			if (hit)
+				acc += (size_t)st_mib_render_name_sub(mib, hit, sub, (size_t)len,
+				                                      suffix, buf, sizeof(buf));
+		}
+	}
+	return acc;
+}
+
+Test(block, random_corruptions_never_lead_outside_the_block, .init = build, .fini = drop)
+{
+	uint32_t seed = 12345, accepted = 0;
+	char *copy = malloc(size);
+	cr_assert_not_null(copy);
+	for (int round = 0; round < 20000; round++) {
+		st_mib_t *mib;
+		memcpy(copy, block, size);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % (size / 4) * 4;
+			seed = seed * 1103515245u + 12345u;
+			uint32_t word = round & 1 ? seed : seed >> (seed % 32); /* big or small */
+			memcpy(copy + at, &word, 4);
+		}
+		if (st_mib_from_block(copy, size, &mib))
+			continue;
+		accepted++;
+		read_everything(mib);
+		st_mib_free(mib);
+	}
+	free(copy);
+	cr_assert_gt(accepted, 0, "no corruption was harmless enough to accept");
+}
