@@ -54,6 +54,11 @@ typedef struct load {
 	int level;
 	uint64_t *seen; /* hashes of (file, line) already reported */
 	size_t nseen, capseen;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} * dirs; /* directories indexed so far: each once, whatever links lead to it */
+	size_t ndirs, capdirs;
 	st_mib_stats_t st;
 } load_t;
 
@@ -117,6 +122,38 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void report(load_t *ld, int severity, const char *file, int line, const char *msg);
+
+/* a directory that cannot be read costs its own modules, not the rest */
+static void dir_unreadable(load_t *ld, const char *dir, int rc)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), "MIB directory unreadable: %s", strerror(-rc));
+	report(ld, 1, dir, 0, msg);
+}
+
+/* 1 the first time a directory is seen, 0 after, -ENOMEM */
+static int dir_first_visit(load_t *ld, DIR *d)
+{
+	struct stat sb;
+	if (fstat(dirfd(d), &sb))
+		return -errno;
+	for (size_t i = 0; i < ld->ndirs; i++)
+		if (ld->dirs[i].dev == sb.st_dev && ld->dirs[i].ino == sb.st_ino)
+			return 0;
+	if (ld->ndirs == ld->capdirs) {
+		size_t cap = ld->capdirs ? ld->capdirs * 2 : 64;
+		void *n = realloc(ld->dirs, cap * sizeof(*ld->dirs));
+		if (!n)
+			return -ENOMEM;
+		ld->dirs = n;
+		ld->capdirs = cap;
+	}
+	ld->dirs[ld->ndirs].dev = sb.st_dev;
+	ld->dirs[ld->ndirs++].ino = sb.st_ino;
+	return 1;
+}
+
 static int index_dir(load_t *ld, const char *dir, int depth)
 {
 	DIR *d = opendir(dir);
@@ -127,16 +164,21 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 
 	if (!d)
 		return -errno;
+	rc = dir_first_visit(ld, d);
+	if (rc <= 0)
+		goto out;
+	rc = 0;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = realloc(names, cap * sizeof(*names));
-			if (!names) {
+			char **more = realloc(names, (cap ? cap * 2 : 64) * sizeof(*names));
+			if (!more) {
 				rc = -ENOMEM;
 				goto out;
 			}
+			names = more;
+			cap = cap ? cap * 2 : 64;
 		}
 		names[n] = strdup(e->d_name);
 		if (!names[n++]) {
@@ -153,8 +195,11 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 		    stat(path, &sb))
 			continue;
 		if (S_ISDIR(sb.st_mode)) {
-			if (depth < 16)
-				rc = index_dir(ld, path, depth + 1);
+			int sub = depth < 16 ? index_dir(ld, path, depth + 1) : 0;
+			if (sub == -ENOMEM)
+				rc = sub;
+			else if (sub)
+				dir_unreadable(ld, path, sub);
 			continue;
 		}
 		if (!S_ISREG(sb.st_mode) || sb.st_size > ST_MIB_FILE_MAX)
@@ -664,10 +709,8 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 		rc = index_dir(&ld, dirs[i], 0);
 		if (rc == -ENOMEM) {
 			snprintf(err, errlen, "mib: %s: %s", dirs[i], strerror(-rc));
-		} else if (rc) { /* a missing directory costs its modules, not the rest */
-			char msg[300];
-			snprintf(msg, sizeof(msg), "MIB directory unreadable: %s", strerror(-rc));
-			report(&ld, 1, dirs[i], 0, msg);
+		} else if (rc) {
+			dir_unreadable(&ld, dirs[i], rc);
 			rc = 0;
 		}
 	}
@@ -748,6 +791,7 @@ out:
 	}
 	free(ld.mods);
 	free(ld.seen);
+	free(ld.dirs);
 	if (stats)
 		*stats = ld.st;
 	return rc;

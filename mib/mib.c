@@ -85,7 +85,7 @@ const st_mib_node_t *st_mib_lookup_v1trap(const st_mib_t *mib, const uint8_t *en
 		memcpy(sub, snmp_traps, sizeof(snmp_traps));
 		n = 9;
 		sub[n++] = (uint32_t)generic + 1;
-	} else if (generic == 6 && specific >= 0) {
+	} else if (generic == 6 && specific >= 0 && len) { /* no enterprise: no OID */
 		st_oid_iter_t it;
 		st_oid_iter_ber(&it, enterprise, len);
 		while (n < ST_MIB_OID_MAX && st_oid_next(&it, &sub[n]))
@@ -135,6 +135,10 @@ int st_mib_node_oid(const st_mib_t *mib, const st_mib_node_t *node, uint32_t *su
 int st_mib_oid_ber(const uint32_t *sub, size_t n, uint8_t *out, size_t cap)
 {
 	size_t len = 0;
+	/* X.690 8.19.4: the first two arcs share an octet, so only 0-2 and,
+	 * under 0 and 1, only 0-39 are encodable; 1.43 would read back as 2.3 */
+	if (n >= 2 && (sub[0] > 2 || (sub[0] < 2 && sub[1] >= 40)))
+		return -EINVAL;
 	for (size_t i = 1; i < n; i++) {
 		uint64_t v = i == 1 ? (uint64_t)sub[0] * 40 + sub[1] : sub[i];
 		uint8_t tmp[10];
@@ -161,18 +165,72 @@ void st_mib_free(st_mib_t *mib)
 	free(mib);
 }
 
+/*
+ * The block comes from the parser child, whose memory a crashing parser or
+ * a hostile MIB may have corrupted: every offset, index and count a reader
+ * follows is checked here, once, so that no later lookup or render can read
+ * outside the block or loop forever. Strings need no scan: the block ends
+ * in a NUL, so every string inside it ends within it.
+ */
+_Static_assert(sizeof(st_mib_t) % 8 == 0, "the block after st_mib_t stays 8-aligned");
+
+static int in_block(uint64_t off, uint64_t len, uint64_t size, uint64_t align)
+{
+	return off % align == 0 && off <= size && len <= size - off;
+}
+
+static int block_valid(const char *base, size_t size)
+{
+	const st_mib_hdr_t *hdr = (const st_mib_hdr_t *)base;
+	const st_mib_node_t *nodes = (const st_mib_node_t *)(base + hdr->nodes);
+	const st_mib_nent_t *table = (const st_mib_nent_t *)(base + hdr->hash);
+	uint64_t nslots = (uint64_t)hdr->mask + 1, empty = 0;
+
+	if (base[size - 1] != 0 || !hdr->nnodes ||
+	    !in_block(hdr->nodes, (uint64_t)hdr->nnodes * sizeof(*nodes), size, 8) ||
+	    (nslots & (nslots - 1)) || !in_block(hdr->hash, nslots * sizeof(*table), size, 8))
+		return 0;
+	for (uint64_t i = 0; i < nslots; i++) {
+		if (table[i].node >= hdr->nnodes)
+			return 0;
+		empty += !table[i].node;
+	}
+	if (!empty) /* a probe ends at an empty slot */
+		return 0;
+	for (uint32_t i = 0; i < hdr->nnodes; i++) {
+		const st_mib_node_t *n = &nodes[i];
+		if (n->module >= size || n->name >= size || n->hint >= size ||
+		    n->parent >= hdr->nnodes || n->depth > ST_MIB_OID_MAX ||
+		    !in_block(n->enums, (uint64_t)n->nenums * sizeof(st_mib_enum_t), size, 4) ||
+		    !in_block(n->ber, n->ber_len, size, 1))
+			return 0;
+		const st_mib_enum_t *e = (const st_mib_enum_t *)(base + n->enums);
+		for (uint32_t k = 0; k < n->nenums; k++)
+			if (e[k].label >= size)
+				return 0;
+	}
+	return 1;
+}
+
 int st_mib_from_block(const void *block, size_t size, st_mib_t **out)
 {
-	const st_mib_hdr_t *hdr = block;
+	const st_mib_hdr_t *hdr;
 	st_mib_t *mib;
 
-	if (size < sizeof(*hdr) || hdr->magic != ST_MIB_MAGIC || hdr->size != size)
+	*out = NULL;
+	if (size < sizeof(*hdr) || size > UINT32_MAX)
 		return ST_ERR_MIB_PARSER;
 	mib = malloc(sizeof(*mib) + size);
 	if (!mib)
 		return -ENOMEM;
+	/* checked in the copy: an aligned, private block */
 	memcpy(mib + 1, block, size);
 	mib->base = (const char *)(mib + 1);
+	hdr = (const st_mib_hdr_t *)mib->base;
+	if (hdr->magic != ST_MIB_MAGIC || hdr->size != size || !block_valid(mib->base, size)) {
+		free(mib);
+		return ST_ERR_MIB_PARSER;
+	}
 	mib->nodes = (const st_mib_node_t *)(mib->base + hdr->nodes);
 	mib->table = (const st_mib_nent_t *)(mib->base + hdr->hash);
 	mib->mask = hdr->mask;
@@ -277,7 +335,10 @@ static int def_rank_cmp(const st_mib_def_t *a, const st_mib_def_t *b)
 	/* a definition that says more (a type, a hint, labels) before one that says less */
 	if ((a->type != 0) != (b->type != 0))
 		return a->type ? -1 : 1;
-	return strcmp(a->module, b->module);
+	int c = strcmp(a->module, b->module);
+	/* one module naming an OID twice: the first name in byte order, not
+	 * whichever the parser listed first */
+	return c ? c : strcmp(a->name ? a->name : "", b->name ? b->name : "");
 }
 
 static int def_cmp(const void *pa, const void *pb)
@@ -340,6 +401,8 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 	st_mib_node_t root = {0};
 	st_mib_hdr_t hdr = {.magic = ST_MIB_MAGIC};
 	uint32_t nnamed = 0, nnotif = 0, overlaps = 0;
+	size_t best = 0;
+	int overlapped = 0;
 	size_t o_nodes, o_hash, o_enums, o_str;
 	st_mib_node_t *nodes;
 	st_mib_enum_t *en;
@@ -357,11 +420,17 @@ void *st_mib_build(st_mib_def_t *defs, size_t ndefs, size_t *size)
 		uint32_t v = 0;
 		st_mib_node_t *node;
 
-		if (i && !oid_cmp(d->oid, d->noid, defs[i - 1].oid, defs[i - 1].noid)) {
-			if (strcmp(d->module, defs[i - 1].module))
+		if (i && !oid_cmp(d->oid, d->noid, defs[best].oid, defs[best].noid)) {
+			/* the best definition of this OID came first; count the OID
+			 * once however many other modules define it */
+			if (!overlapped && strcmp(d->module, defs[best].module)) {
 				overlaps++;
-			continue; /* the best definition of this OID came first */
+				overlapped = 1;
+			}
+			continue;
 		}
+		best = i;
+		overlapped = 0;
 		if (!d->noid || d->noid > ST_MIB_OID_MAX || !d->name || !*d->name)
 			continue;
 		for (uint32_t k = 0; k < d->noid; k++)

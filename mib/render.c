@@ -11,9 +11,10 @@
  * wanting more octets than remain takes what remains. Where it is silent we
  * chose: 'x' writes two hex digits per octet ("00:0c:29", as most tools show
  * MAC addresses; Net-SNMP writes "0:c:29"), 'd' and 'o' write no leading
- * zeros. An octet length of 0, or a 'd'/'o' wider than 8 octets, makes the
- * hint invalid (ST_ERR_MIB_HINT) rather than produce unbounded output; the
- * caller then shows the value as if there were no hint.
+ * zeros. Where it speaks and we depart (docs/MIB.md): an octet length of 0,
+ * which it allows, or a 'd'/'o' wider than 8 octets makes the hint invalid
+ * (ST_ERR_MIB_HINT) rather than produce unbounded output; the caller then
+ * shows the value as if there were no hint.
  */
 #include "mib_int.h"
 
@@ -81,6 +82,19 @@ static size_t fmt_u64(uint64_t v, unsigned radix, size_t width, char *tmp)
 	return n;
 }
 
+/* octets of s[0..n) up to the end of its last whole UTF-8 character */
+static size_t utf8_whole(const uint8_t *s, size_t n)
+{
+	for (size_t back = 1; back <= 4 && back <= n; back++) {
+		uint8_t c = s[n - back];
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation octet: look for its lead */
+		size_t need = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return back < need ? n - back : n;
+	}
+	return n;
+}
+
 int st_mib_hint_octets(const char *hint, const uint8_t *val, size_t len, char *buf, size_t cap)
 {
 	out_t o = {.buf = buf, .cap = cap};
@@ -122,8 +136,10 @@ int st_mib_hint_octets(const char *hint, const uint8_t *val, size_t len, char *b
 			reps = val[pos++];
 		for (unsigned r = 0; r < reps && pos < len; r++) {
 			size_t take = len - pos < width ? len - pos : width;
-			if (fmt == 'a' || fmt == 't') {
+			if (fmt == 'a') {
 				out_s(&o, (const char *)val + pos, take);
+			} else if (fmt == 't') { /* RFC 2579: a partial last character is dropped */
+				out_s(&o, (const char *)val + pos, utf8_whole(val + pos, take));
 			} else if (fmt == 'x') {
 				char tmp[2];
 				out_flush(&o);
@@ -144,7 +160,9 @@ int st_mib_hint_octets(const char *hint, const uint8_t *val, size_t len, char *b
 			if (sep && !(term && r + 1 == reps))
 				o.pending = sep;
 		}
-		if (term) {
+		/* the terminator after the repeats; when the value ended inside them,
+		 * nothing follows: neither the last separator nor the terminator */
+		if (term && pos < len) {
 			out_flush(&o);
 			o.pending = term;
 		}

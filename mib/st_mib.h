@@ -123,7 +123,11 @@ typedef struct st_mib_opts {
 	 * types that do not resolve); 2 or more = everything up to that level.
 	 */
 	int level;
-	/** Seconds the parser may take in all before it is stopped; 0 = 60. */
+	/**
+	 * Seconds one parse may take before the child is stopped; 0 = 60. A
+	 * retry without the module it hung in gets as long again, so a load
+	 * takes at most 33 times this.
+	 */
 	int timeout_s;
 	st_mib_log_fn *log;
 	void *log_ctx;
@@ -182,7 +186,9 @@ int st_mib_node_oid(const st_mib_t *mib, const st_mib_node_t *node, uint32_t *su
 /**
  * @brief Encode sub-identifiers as BER content octets (the codec's form),
  * for tools and tests that hold an OID as numbers.
- * @return the number of octets, or ST_ERR_MIB_SPACE (5 * n always fits)
+ * @return the number of octets, ST_ERR_MIB_SPACE (5 * n always fits), or
+ *         -EINVAL for first arcs BER cannot carry (above 2, or a second arc
+ *         above 39 under 0 or 1)
  */
 int st_mib_oid_ber(const uint32_t *sub, size_t n, uint8_t *out, size_t cap);
 

@@ -165,3 +165,27 @@ Test(hint, invalid_integer_hints_are_refused)
 	cr_assert_eq(st_mib_hint_int("q", 1, buf, sizeof(buf)), ST_ERR_MIB_HINT);
 	cr_assert_eq(st_mib_hint_int("d-99", 1, buf, sizeof(buf)), ST_ERR_MIB_HINT);
 }
+
+Test(hint, value_ending_inside_repeats_drops_separator_and_terminator)
+{
+	/* count 3 but only two octets follow: nothing comes after "20", so
+	 * neither the "." nor the "/" is written (RFC 2579: a separator or
+	 * terminator is not the last character of the display) */
+	static const uint8_t v[] = {3, 10, 20};
+	cr_assert_str_eq(octets("*1d./1d", v, sizeof(v)), "10.20");
+	/* the repeat count is the last octet: nothing to show */
+	static const uint8_t w[] = {9, 3};
+	cr_assert_str_eq(octets("1d:*1d./1d", w, sizeof(w)), "9");
+}
+
+Test(hint, utf8_drops_a_partial_last_character)
+{
+	/* RFC 2579: trailing octets that do not form a whole UTF-8 character
+	 * are discarded for 't'; "Z" then the first octet of "ü" */
+	static const uint8_t v[] = {'Z', 0xc3};
+	cr_assert_str_eq(octets("255t", v, sizeof(v)), "Z");
+	/* per application: "2t|" over a c3 | bc b drops the c3 of the first */
+	static const uint8_t w[] = {'a', 0xc3, 0xbc, 'b'};
+	cr_assert_str_eq(octets("2t|", w, sizeof(w)), "a|\xbc"
+	                                              "b");
+}

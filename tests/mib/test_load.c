@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mib_fixture.h"
@@ -389,4 +390,91 @@ Test(load, nothing_to_load_is_an_error)
 	cr_assert_null(none);
 	cr_assert(strstr(err, "no MIB"), "%s", err);
 	rmdir(dir);
+}
+
+/*
+ * A subdirectory the collector's user cannot read (lost+found, another
+ * team's directory) costs its own files only: the files after it are
+ * indexed. Run as an unprivileged user in a child, as root reads anything.
+ */
+Test(load, unreadable_subdirectory_costs_only_itself)
+{
+	char dir[300], sub[340], file[340];
+	pid_t pid;
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/st-mib-locked-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(chmod(dir, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/a-locked", dir); /* indexed before z.mib */
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	snprintf(file, sizeof(file), "%s/z.mib", dir);
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fputs("Z-MIB DEFINITIONS ::= BEGIN\nzRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(file, 0644), 0);
+	cr_assert_eq(chmod(sub, 0), 0);
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		static fix_log_t clog;
+		static const uint32_t zroot[] = {1, 3, 99};
+		const char *dirs[] = {dir, NULL};
+		st_mib_opts_t opts = {.log = fix_on_log, .log_ctx = &clog};
+		st_mib_t *m;
+		char err[256];
+		if (geteuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(10);
+		if (st_mib_load(dirs, NULL, &opts, &m, NULL, err, sizeof(err)))
+			_exit(11);
+		if (fix_log_find(&clog, "a-locked", 0, "unreadable") < 0)
+			_exit(12);
+		_exit(st_mib_lookup(m, zroot, 3, NULL) ? 0 : 13);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	chmod(sub, 0755);
+	rm_rf(dir);
+	cr_assert(WIFEXITED(status), "child status %#x", status);
+	cr_assert_eq(WEXITSTATUS(status), 0,
+	             "10: cannot drop root, 11: load failed, 12: not reported, 13: z.mib lost");
+}
+
+/*
+ * Symbolic links that lead back into the tree (a "current" link to ".",
+ * two links to one vendor directory) index each directory once: before,
+ * every link was followed again, 16 levels deep, and a directory with two
+ * links to itself cost 2^16 passes.
+ */
+Test(load, linked_directories_are_indexed_once)
+{
+	char dir[300], path[400];
+	const char *dirs[] = {dir, NULL};
+	static const uint32_t zroot[] = {1, 3, 99};
+	st_mib_stats_t st;
+	st_mib_t *m;
+	char err[256];
+
+	snprintf(dir, sizeof(dir), "%s/st-mib-links-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vendor", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/vendor/z.mib", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("Z-MIB DEFINITIONS ::= BEGIN\nzRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/current", dir);
+	cr_assert_eq(symlink(".", path), 0);
+	snprintf(path, sizeof(path), "%s/vendor-again", dir);
+	cr_assert_eq(symlink("vendor", path), 0);
+
+	cr_assert_eq(st_mib_load(dirs, NULL, NULL, &m, &st, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(st_mib_lookup(m, zroot, 3, NULL));
+	cr_assert_eq(st.files, 1, "z.mib read %u times", st.files);
+	st_mib_free(m);
+	rm_rf(dir);
 }

@@ -29,3 +29,20 @@ Test(oid, encodes_like_x690)
 	cr_assert_eq(memcmp(out, c_ber, sizeof(c_ber)), 0);
 	cr_assert_eq(st_mib_oid_ber(c, 3, out, 5), ST_ERR_MIB_SPACE);
 }
+
+Test(oid, first_arcs_ber_cannot_carry_are_refused)
+{
+	/* 1.43 would encode as 83, which is 2.3: refusing it keeps a lookup
+	 * of 1.43.x from answering with a node under 2.3 */
+	static const uint32_t a[] = {1, 43, 6};
+	static const uint32_t b[] = {3, 1};
+	static const uint32_t c[] = {0, 40};
+	static const uint32_t ok[] = {2, 3, 6}; /* what 1.43.6 would have become */
+	uint8_t out[32];
+
+	cr_assert_lt(st_mib_oid_ber(a, 3, out, sizeof(out)), 0);
+	cr_assert_lt(st_mib_oid_ber(b, 2, out, sizeof(out)), 0);
+	cr_assert_lt(st_mib_oid_ber(c, 2, out, sizeof(out)), 0);
+	cr_assert_eq(st_mib_oid_ber(ok, 3, out, sizeof(out)), 2);
+	cr_assert_eq(out[0], 83);
+}

@@ -224,3 +224,13 @@ Test(std, node_oid_round_trips, .init = load, .fini = unload)
 	cr_assert_geq(checked + 3, stats.nodes);
 	cr_assert_gt(checked, 500);
 }
+
+Test(std, v1_trap_without_enterprise_is_unknown, .init = load, .fini = unload)
+{
+	/* an empty enterprise has no OID; "0.0" is SNMPv2-SMI's zeroDotZero,
+	 * an OBJECT-IDENTITY, not a notification */
+	static const uint8_t none[1] = {0};
+	static const uint32_t zdz[] = {0, 0};
+	cr_assert_not_null(st_mib_lookup(mib, zdz, 2, NULL), "zeroDotZero is loaded");
+	cr_assert_null(st_mib_lookup_v1trap(mib, none, 0, 6, 0));
+}
