@@ -7,7 +7,7 @@
  *    st_usm_process() with a fixed set of unbound users (one per algorithm
  *    family, plus a noAuthNoPriv one) and our engine ID set, so header,
  *    security parameters, user lookup, HMAC, timeliness, Reports and
- *    Responses are all reachable. The captured packets in fuzz/corpus/v3
+ *    Responses are all reachable. The captured packets (seeds made by fuzz/make-corpus)
  *    are valid seeds: they authenticate and decrypt.
  *  - Anything else: byte 0 picks a sender (algorithm combination) and the
  *    reportable flag, the rest is taken as a plaintext ScopedPDU that the
