@@ -38,6 +38,25 @@
 #define MIN_PASS_LEN 8 /* RFC 3414 11.2; Net-SNMP refuses shorter ones */
 #define MAX_WORDS    16
 
+/*
+ * realloc() for memory that holds keys or passphrases: the old block is
+ * copied, wiped and freed (realloc() would free it as it is, leaving the
+ * secrets in the heap). @return the new block; NULL with old untouched.
+ */
+static void *grow_wiped(void *old, size_t used, size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		return NULL;
+	if (old) {
+		memcpy(p, old, used);
+		st_usm_wipe(old, used);
+		free(old);
+	}
+	return p;
+}
+
 /* password → Ku, memoized per parse: the 1 MiB hash is the slow part */
 typedef struct ku_memo_ent {
 	uint64_t hash;
@@ -395,7 +414,7 @@ static int store_user(parser_t *ps, const st_usm_user_t *u)
 {
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 16;
-		st_usm_user_t *nu = realloc(ps->user, cap * sizeof(*nu));
+		st_usm_user_t *nu = grow_wiped(ps->user, ps->n * sizeof(*nu), cap * sizeof(*nu));
 		if (!nu)
 			return -ENOMEM;
 		ps->user = nu;
@@ -772,7 +791,7 @@ int st_usm_users_load(const char *path, st_usm_users_t **out, char *err, size_t 
 	for (;;) {
 		if (cap - len < 4096) {
 			size_t ncap = cap ? cap * 2 : 8192;
-			char *nt = realloc(text, ncap);
+			char *nt = grow_wiped(text, len, ncap);
 			if (!nt) {
 				rc = -ENOMEM;
 				goto out;
