@@ -458,6 +458,7 @@ out:
  * does not exist. Net-SNMP compares them without regard to case.
  */
 static const char *const known_directives[] = {
+        "16bitIDs",
         "access",
         "addForwarderInfo",
         "add_row",
@@ -647,6 +648,11 @@ static int parse_line(parser_t *ps, char *line)
 		return 0;
 	if (strcasecmp(word[i], "createUser") == 0)
 		return add_user(ps, word + i + 1, n - i - 1);
+	if (strcasecmp(word[i], "includeFile") == 0 || strcasecmp(word[i], "includeDir") == 0 ||
+	    strcasecmp(word[i], "includeSearch") == 0)
+		/* skipping it would leave the users it names out, unseen */
+		return perr(ps, "'%s' is not followed: put the createUser lines in this file",
+		            word[i]);
 	if (known_directive(word[i]))
 		return 0; /* another snmptrapd.conf directive */
 	if (strncasecmp(word[i], "createUser", 6) == 0)

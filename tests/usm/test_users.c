@@ -196,6 +196,18 @@ Test(users, unknown_directive_is_an_error)
 	st_usm_users_t *users = parse_ok("AUTHUSER log u1\nformat2 %%V\ncreateuser u1\n");
 	cr_assert_eq(st_usm_users_count(users), 1);
 	st_usm_users_free(users);
+	/* a general Net-SNMP token (snmptrapd -H lists it) */
+	users = parse_ok("16bitIDs yes\n[snmp] 16bitids no\ncreateUser u1\n");
+	cr_assert_eq(st_usm_users_count(users), 1);
+	st_usm_users_free(users);
+	/* includes are Net-SNMP directives too, but users in them would be
+	 * missing without a word */
+	parse_err("createUser u1\nincludeFile /etc/snmp/users.d/site.conf\n",
+	          "users.conf:2: 'includeFile' is not followed: put the createUser lines in "
+	          "this file");
+	parse_err("includedir /etc/snmp/users.d\n",
+	          "users.conf:1: 'includedir' is not followed: put the createUser lines in this "
+	          "file");
 }
 
 /*
