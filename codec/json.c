@@ -27,15 +27,16 @@
  * OCTET STRINGs: valid UTF-8 without control characters (TAB, LF and CR
  * excepted; DEL and the C1 range U+0080..U+009F count as control) becomes a
  * JSON string; anything else becomes lowercase hex with an
- * "encoding":"hex" member next to it. In a varbind, NUL bytes that only
- * pad printable text at its end are left out of the string and counted in
- * a "nul_padding":N member instead.
+ * "encoding":"hex" member next to it. The same rule applies to community,
+ * user and context_name, whose hex form is flagged by a sibling member
+ * "<name>_encoding":"hex", so no input can make the line invalid JSON. In a
+ * varbind (only there), NUL bytes that only pad printable text at its end
+ * are left out of the string and counted in a "nul_padding":N member
+ * instead.
  *
  * Counter64 is a JSON number, or with meta->big_numbers ==
  * ST_JSON_BIG_STRING a JSON string from 2^53 up, where a reader that
- * parses numbers as doubles would round it. The same rule applies to community,
- * user and context_name, whose hex form is flagged by a sibling member
- * "<name>_encoding":"hex", so no input can make the line invalid JSON.
+ * parses numbers as doubles would round it.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
