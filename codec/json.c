@@ -821,9 +821,9 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
  *    59 + 4n with m >= 1; a Counter64 written as a string (big_numbers,
  *    value >= 2^53, so m >= 7) 61 + 4n; IpAddress 56 + 4n with m = 4;
  *    ObjectIdentifier 48 + 4n + 4m; OctetString as text 43 + 4n + 2m;
- *    OctetString as text with its trailing NULs trimmed (m >= 2, the
- *    member ,"nul_padding":N at most 20) 43 + 4n + 2m + 20 - 2, under
- *    54 + 9n + 9m since 7m >= 14; OctetString as hex 60 + 4n + 2m with
+ *    OctetString as text with N >= 1 trailing NULs trimmed (so m >= 2)
+ *    43 + 4n + 2(m - N), plus ,"nul_padding":N of 15 + digits(N) <= 15 + m,
+ *    in all at most 56 + 4n + 3m; OctetString as hex 60 + 4n + 2m with
  *    m >= 1 (an empty string is printable); Opaque 55 + 4n + 2m. Each is
  *    below 9D given n >= 1. A lifted uptime or trap_oid is shorter than
  *    the varbind it replaces.
