@@ -12,8 +12,9 @@
  * Every other directive of snmptrapd.conf (authUser, disableAuthorization,
  * traphandle, ...) is skipped, so an existing snmptrapd.conf loads as is;
  * a word that is no directive at all (a misspelt "createUserr") is an
- * error naming the file and line. An optional "[app]" prefix in front of a
- * directive is skipped too.
+ * error naming the file and line, and so is an include (includeFile,
+ * includeDir, includeSearch), which is not followed. An optional "[app]"
+ * prefix in front of a directive is skipped too.
  *
  * Keys are derived here, once: a passphrase costs one RFC 3414 A.2 hash
  * (1 MiB; the same passphrase and algorithm on several lines is hashed
