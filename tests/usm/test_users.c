@@ -268,8 +268,11 @@ static int watch_hits;
 
 static void watch_block(void *p)
 {
-	size_t n = p && watch ? malloc_usable_size(p) : 0;
+	size_t n;
 
+	if (!p || !watch)
+		return;
+	n = malloc_usable_size(p);
 	for (size_t i = 0; i + watch_len <= n; i++) {
 		if (memcmp((const char *)p + i, watch, watch_len) == 0) {
 			watch_hits++;
