@@ -27,15 +27,16 @@
  * OCTET STRINGs: valid UTF-8 without control characters (TAB, LF and CR
  * excepted; DEL and the C1 range U+0080..U+009F count as control) becomes a
  * JSON string; anything else becomes lowercase hex with an
- * "encoding":"hex" member next to it. In a varbind, NUL bytes that only
- * pad printable text at its end are left out of the string and counted in
- * a "nul_padding":N member instead.
+ * "encoding":"hex" member next to it. The same rule applies to community,
+ * user and context_name, whose hex form is flagged by a sibling member
+ * "<name>_encoding":"hex", so no input can make the line invalid JSON. In a
+ * varbind (only there), NUL bytes that only pad printable text at its end
+ * are left out of the string and counted in a "nul_padding":N member
+ * instead.
  *
  * Counter64 is a JSON number, or with meta->big_numbers ==
  * ST_JSON_BIG_STRING a JSON string from 2^53 up, where a reader that
- * parses numbers as doubles would round it. The same rule applies to community,
- * user and context_name, whose hex form is flagged by a sibling member
- * "<name>_encoding":"hex", so no input can make the line invalid JSON.
+ * parses numbers as doubles would round it.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -820,9 +821,9 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
  *    59 + 4n with m >= 1; a Counter64 written as a string (big_numbers,
  *    value >= 2^53, so m >= 7) 61 + 4n; IpAddress 56 + 4n with m = 4;
  *    ObjectIdentifier 48 + 4n + 4m; OctetString as text 43 + 4n + 2m;
- *    OctetString as text with its trailing NULs trimmed (m >= 2, the
- *    member ,"nul_padding":N at most 20) 43 + 4n + 2m + 20 - 2, under
- *    54 + 9n + 9m since 7m >= 14; OctetString as hex 60 + 4n + 2m with
+ *    OctetString as text with N >= 1 trailing NULs trimmed (so m >= 2)
+ *    43 + 4n + 2(m - N), plus ,"nul_padding":N of 15 + digits(N) <= 15 + m,
+ *    in all at most 56 + 4n + 3m; OctetString as hex 60 + 4n + 2m with
  *    m >= 1 (an empty string is printable); Opaque 55 + 4n + 2m. Each is
  *    below 9D given n >= 1. A lifted uptime or trap_oid is shorter than
  *    the varbind it replaces.

@@ -1175,6 +1175,21 @@ out:
 	return rc;
 }
 
+/* a report function that remembers whether the caller's report asked to stop */
+typedef struct check_ctx {
+	st_sink_report_fn report;
+	void *arg;
+	int stop;
+} check_ctx_t;
+
+static int check_report(const char *msg, void *arg)
+{
+	check_ctx_t *cc = arg;
+
+	cc->stop = cc->report(msg, cc->arg) != 0;
+	return cc->stop;
+}
+
 int st_sink_kafka_check(const char *uri, const st_sink_conf_t *conf, st_sink_report_fn report,
                         void *arg)
 {
@@ -1193,12 +1208,16 @@ int st_sink_kafka_check(const char *uri, const st_sink_conf_t *conf, st_sink_rep
 		if (st_sink_reportf(report, arg, "%s", err) != 0)
 			goto out;
 	}
-	rc = kafka_conf_check(kc, report, arg);
+	check_ctx_t cc = {.report = report, .arg = arg};
+
+	rc = kafka_conf_check(kc, check_report, &cc);
 	if (rc < 0) {
 		n = rc;
 		goto out;
 	}
 	n += rc;
+	if (cc.stop)
+		goto out;
 	if (kc->spool_dir && *kc->spool_dir &&
 	    st_sink_dir_writable(kc->spool_dir, 1, why, sizeof(why)) < 0) {
 		n++;

@@ -62,7 +62,8 @@ typedef struct st_sink_stats {
 	/* Kafka delivery failures by reason, after librdkafka's own retries
 	 * (their sum is part of errors): */
 	uint64_t failed_timeout;  /* timed out (message.timeout.ms): spooled */
-	uint64_t failed_purged;   /* purged at an outage or shutdown: spooled */
+	uint64_t failed_purged;   /* purged behind a failed one: spooled; or at
+	                           * shutdown and not spooled (then also lost) */
 	uint64_t failed_rejected; /* refused for good (too large, invalid): dropped */
 	uint64_t failed_other;    /* any other error: spooled */
 	/* undelivered when the sink closed (shutdown.timeout), purged from

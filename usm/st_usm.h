@@ -96,8 +96,9 @@ typedef struct st_usm_conf {
 
 /**
  * @brief Parse a users file (snmptrapd.conf createUser syntax; the other
- * snmptrapd.conf directives are skipped, an unknown one is an error). Passphrases are hashed here
- * (about 1 MiB of hashing per distinct passphrase and algorithm).
+ * snmptrapd.conf directives are skipped; an unknown one, or an include, is
+ * an error). Passphrases are hashed here (about 1 MiB of hashing per
+ * distinct passphrase and algorithm).
  * @param path    file to read
  * @param out     receives the users (caller owns; st_usm_users_free())
  * @param err     receives "FILE:LINE: what is wrong" on failure

@@ -12,8 +12,9 @@
  * Every other directive of snmptrapd.conf (authUser, disableAuthorization,
  * traphandle, ...) is skipped, so an existing snmptrapd.conf loads as is;
  * a word that is no directive at all (a misspelt "createUserr") is an
- * error naming the file and line. An optional "[app]" prefix in front of a
- * directive is skipped too.
+ * error naming the file and line, and so is an include (includeFile,
+ * includeDir, includeSearch), which is not followed. An optional "[app]"
+ * prefix in front of a directive is skipped too.
  *
  * Keys are derived here, once: a passphrase costs one RFC 3414 A.2 hash
  * (1 MiB; the same passphrase and algorithm on several lines is hashed
@@ -37,6 +38,25 @@
 
 #define MIN_PASS_LEN 8 /* RFC 3414 11.2; Net-SNMP refuses shorter ones */
 #define MAX_WORDS    16
+
+/*
+ * realloc() for memory that holds keys or passphrases: the old block is
+ * copied, wiped and freed (realloc() would free it as it is, leaving the
+ * secrets in the heap). @return the new block; NULL with old untouched.
+ */
+static void *grow_wiped(void *old, size_t used, size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		return NULL;
+	if (old) {
+		memcpy(p, old, used);
+		st_usm_wipe(old, used);
+		free(old);
+	}
+	return p;
+}
 
 /* password → Ku, memoized per parse: the 1 MiB hash is the slow part */
 typedef struct ku_memo_ent {
@@ -395,7 +415,7 @@ static int store_user(parser_t *ps, const st_usm_user_t *u)
 {
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 16;
-		st_usm_user_t *nu = realloc(ps->user, cap * sizeof(*nu));
+		st_usm_user_t *nu = grow_wiped(ps->user, ps->n * sizeof(*nu), cap * sizeof(*nu));
 		if (!nu)
 			return -ENOMEM;
 		ps->user = nu;
@@ -439,6 +459,7 @@ out:
  * does not exist. Net-SNMP compares them without regard to case.
  */
 static const char *const known_directives[] = {
+        "16bitIDs",
         "access",
         "addForwarderInfo",
         "add_row",
@@ -628,6 +649,11 @@ static int parse_line(parser_t *ps, char *line)
 		return 0;
 	if (strcasecmp(word[i], "createUser") == 0)
 		return add_user(ps, word + i + 1, n - i - 1);
+	if (strcasecmp(word[i], "includeFile") == 0 || strcasecmp(word[i], "includeDir") == 0 ||
+	    strcasecmp(word[i], "includeSearch") == 0)
+		/* skipping it would leave the users it names out, unseen */
+		return perr(ps, "'%s' is not followed: put the createUser lines in this file",
+		            word[i]);
 	if (known_directive(word[i]))
 		return 0; /* another snmptrapd.conf directive */
 	if (strncasecmp(word[i], "createUser", 6) == 0)
@@ -772,7 +798,7 @@ int st_usm_users_load(const char *path, st_usm_users_t **out, char *err, size_t 
 	for (;;) {
 		if (cap - len < 4096) {
 			size_t ncap = cap ? cap * 2 : 8192;
-			char *nt = realloc(text, ncap);
+			char *nt = grow_wiped(text, len, ncap);
 			if (!nt) {
 				rc = -ENOMEM;
 				goto out;

@@ -674,6 +674,28 @@ Test(kafka, check_lists_every_bad_property_and_the_spool_dir)
 	cr_assert_eq(f.n, 0);
 }
 
+/* a report function that asks to stop after the first finding */
+static int found_first(const char *msg, void *arg)
+{
+	found_add(msg, arg);
+	return 1;
+}
+
+Test(kafka, check_stops_when_the_report_asks)
+{
+	const char *const props[] = {"linger.mss", "5", NULL};
+	st_kafka_conf_t kc = kconf_make(ST_KAFKA_KEY_SRC_IP, 1 << 20, props);
+	st_sink_conf_t conf = {.nworkers = 1, .kafka = &kc};
+	found_t f = {.n = 0};
+
+	/* a bad property, then a spool directory that cannot be made: the
+	 * report asked to stop at the first */
+	kc.spool_dir = "/proc/stormtrap-spool";
+	cr_assert_eq(st_sink_check("kafka://127.0.0.1:1/t", &conf, found_first, &f), -EINVAL);
+	cr_assert_eq(f.n, 1, "%s", f.text);
+	cr_assert(strstr(f.text, "linger.mss"), "%s", f.text);
+}
+
 Test(kafka, check_names_a_missing_topic)
 {
 	st_kafka_conf_t kc = kconf_make(ST_KAFKA_KEY_SRC_IP, 1 << 20, NULL);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -195,6 +196,18 @@ Test(users, unknown_directive_is_an_error)
 	st_usm_users_t *users = parse_ok("AUTHUSER log u1\nformat2 %%V\ncreateuser u1\n");
 	cr_assert_eq(st_usm_users_count(users), 1);
 	st_usm_users_free(users);
+	/* a general Net-SNMP token (snmptrapd -H lists it) */
+	users = parse_ok("16bitIDs yes\n[snmp] 16bitids no\ncreateUser u1\n");
+	cr_assert_eq(st_usm_users_count(users), 1);
+	st_usm_users_free(users);
+	/* includes are Net-SNMP directives too, but users in them would be
+	 * missing without a word */
+	parse_err("createUser u1\nincludeFile /etc/snmp/users.d/site.conf\n",
+	          "users.conf:2: 'includeFile' is not followed: put the createUser lines in "
+	          "this file");
+	parse_err("includedir /etc/snmp/users.d\n",
+	          "users.conf:1: 'includedir' is not followed: put the createUser lines in this "
+	          "file");
 }
 
 /*
@@ -239,6 +252,92 @@ Test(users, refused_line_leaves_no_key_on_the_stack)
 		found |= memcmp(stack + i, wipe_key, sizeof(wipe_key)) == 0;
 	free(stack);
 	cr_assert_not(found, "a refused line left its decoded key on the stack");
+}
+
+/*
+ * What the parser hands back to the heap must hold no secret: test_usm is
+ * linked with -Wl,--wrap=free,--wrap=realloc (tests/CMakeLists.txt), so
+ * every block the library frees, or passes to realloc() (which may free
+ * it as it is), is scanned for the watched bytes first.
+ */
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+static const void *watch;
+static size_t watch_len;
+static int watch_hits;
+
+static void watch_block(void *p)
+{
+	size_t n;
+
+	if (!p || !watch)
+		return;
+	n = malloc_usable_size(p);
+	for (size_t i = 0; i + watch_len <= n; i++) {
+		if (memcmp((const char *)p + i, watch, watch_len) == 0) {
+			watch_hits++;
+			return;
+		}
+	}
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	watch_block(p);
+	return __real_realloc(p, n);
+}
+
+void __wrap_free(void *p)
+{
+	watch_block(p);
+	__real_free(p);
+}
+
+Test(users, growing_the_user_array_leaves_no_key_in_the_heap)
+{
+	/* 17 users: the array of 16 grows once; the first user's localized
+	 * key (-l, wipe_key) is in the array it outgrows */
+	char text[2048] = "createUser -e 0x80001f8880aabbccdd u0 SHA -l "
+	                  "5ac317e9428b0df6712ea439d0661b95ce037fb8\n";
+
+	for (int i = 1; i < 17; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "createUser u%d\n", i);
+	watch = wipe_key;
+	watch_len = sizeof(wipe_key);
+	st_usm_users_t *users = parse_ok(text);
+	cr_assert_eq(st_usm_users_count(users), 17);
+	cr_assert_eq(memcmp(users->user[0].keys.auth_key, wipe_key, sizeof(wipe_key)), 0);
+	st_usm_users_free(users);
+	watch = NULL;
+	cr_assert_eq(watch_hits, 0, "a block holding a key went back to the heap unwiped");
+}
+
+Test(users, reading_a_long_file_leaves_no_passphrase_in_the_heap)
+{
+	/* the passphrase is in the first 8 KiB read; the file is longer, so
+	 * the buffer it was read into grows */
+	static const char pass[] = "Xq3-watched-passphrase-7Lm";
+	char path[] = "/tmp/st_usm_users_XXXXXX", line[128];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	snprintf(line, sizeof(line), "createUser u1 SHA %s AES\n", pass);
+	cr_assert_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	for (int i = 0; i < 400; i++) {
+		static const char pad[] = "# a long comment to make the file longer than 8 KiB\n";
+		cr_assert_eq(write(fd, pad, sizeof(pad) - 1), (ssize_t)(sizeof(pad) - 1));
+	}
+	close(fd);
+	watch = pass;
+	watch_len = sizeof(pass) - 1;
+	st_usm_users_t *users = NULL;
+	char err[512];
+	cr_assert_eq(st_usm_users_load(path, &users, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st_usm_users_count(users), 1);
+	st_usm_users_free(users);
+	watch = NULL;
+	unlink(path);
+	cr_assert_eq(watch_hits, 0, "a block holding a passphrase went back to the heap unwiped");
 }
 
 Test(users, bounds_users_sharing_a_name)
