@@ -3,7 +3,7 @@
  * st-mib-bench: how long a MIB set takes to load, how large the lookup
  * structure is, and how fast lookups and renderings run over it.
  *
- *   st-mib-bench [-m MOD,MOD|ALL] [-s SECONDS] DIR...
+ *   st-mib-bench [-m MOD,MOD|ALL] [-s SECONDS] [-d FILE] DIR...
  *
  * The corpus of lookups is every object and notification of the loaded set,
  * objects with an instance suffix ".7" as a varbind carries them, in BER
@@ -11,12 +11,19 @@
  * its name and, where it has labels, an enumeration label. Load time is
  * wall-clock (it includes the parser child); lookup rates are per CPU
  * second of the calling thread. Numbers are indicative (docs/MIB.md).
+ *
+ * Load is reported as wall-clock time and as CPU time (user + system, of
+ * this process and the parser child together), the steadier figure on a
+ * shared machine. -d FILE writes every named node (OID, module, name, kind,
+ * type, status, hint, labels) and every parser message, one a line, so that
+ * two builds can be compared on the same set with sort and diff.
  */
-#include "st_mib.h"
+#include "mib_int.h" /* the block's layout, for -d */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,25 +34,73 @@ static double clock_s(clockid_t clk)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* user + system seconds of this process and its waited-for children */
+static double cpu_s(void)
+{
+	struct rusage self, kids;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec +
+	                kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec +
+	                kids.ru_stime.tv_usec) /
+	               1e6;
+}
+
 static void on_log(void *ctx, int severity, const char *file, int line, const char *msg)
 {
-	(void)ctx;
+	FILE *dump = ctx;
 	if (getenv("ST_MIB_BENCH_VERBOSE"))
 		fprintf(stderr, "%s:%d: [%d] %s\n", file, line, severity, msg);
+	if (dump)
+		fprintf(dump, "msg %s:%d [%d] %s\n", file, line, severity, msg);
+}
+
+/* one line per named node: everything a lookup or a renderer can return */
+static void dump_nodes(FILE *f, const st_mib_t *mib)
+{
+	size_t nn;
+	const st_mib_node_t *nodes = st_mib_nodes(mib, &nn);
+	for (size_t i = 0; i < nn; i++) {
+		const st_mib_node_t *nd = &nodes[i];
+		uint32_t sub[ST_MIB_OID_MAX];
+		const char *hint = st_mib_node_hint(mib, nd);
+		int n;
+		if (!nd->name)
+			continue;
+		n = st_mib_node_oid(mib, nd, sub, ST_MIB_OID_MAX);
+		fprintf(f, "node ");
+		for (int k = 0; k < n; k++)
+			fprintf(f, "%s%u", k ? "." : "", sub[k]);
+		fprintf(f, " %s::%s kind=%u type=%u status=%u smiv2=%u hint=%s enums=",
+		        st_mib_node_module(mib, nd), st_mib_node_name(mib, nd), nd->kind, nd->type,
+		        nd->status, nd->smiv2, hint ? hint : "-");
+		const st_mib_enum_t *e = (const st_mib_enum_t *)(mib->base + nd->enums);
+		for (uint32_t k = 0; k < nd->nenums; k++)
+			fprintf(f, "%s%d=%s", k ? "," : "", e[k].value, mib->base + e[k].label);
+		fprintf(f, "\n");
+	}
 }
 
 int main(int argc, char **argv)
 {
 	const char *mods[256] = {0};
 	char *modarg = NULL, err[512];
-	double secs = 2.0, t0, t1;
+	double secs = 2.0, t0, t1, c0, c1;
+	FILE *dump = NULL;
 	st_mib_opts_t opts = {.log = on_log};
 	st_mib_stats_t st;
 	st_mib_t *mib;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "m:s:")) != -1) {
-		if (c == 'm')
+	while ((c = getopt(argc, argv, "m:s:d:")) != -1) {
+		if (c == 'd') {
+			dump = fopen(optarg, "w");
+			if (!dump) {
+				perror(optarg);
+				return 1;
+			}
+		} else if (c == 'm')
 			modarg = optarg;
 		else if (c == 's')
 			secs = atof(optarg);
@@ -60,18 +115,31 @@ int main(int argc, char **argv)
 			mods[n++] = tok;
 	}
 	argv[argc] = NULL;
+	opts.log_ctx = dump;
+	c0 = cpu_s();
 	t0 = clock_s(CLOCK_MONOTONIC);
 	rc = st_mib_load((const char *const *)argv + optind, modarg ? mods : NULL, &opts, &mib, &st,
 	                 err, sizeof(err));
 	t1 = clock_s(CLOCK_MONOTONIC);
+	c1 = cpu_s();
 	if (rc) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("load: %.3f s, %u files, %u modules loaded, %u failed, %u messages\n", t1 - t0,
-	       st.files, st.modules, st.failed, st.messages);
+	printf("load: %.3f s wall, %.3f s CPU, %u files, %u modules loaded, %u failed, %u "
+	       "messages\n",
+	       t1 - t0, c1 - c0, st.files, st.modules, st.failed, st.messages);
 	printf("structure: %.2f MiB, %u named nodes (%u notifications), %u overlapping OIDs\n",
 	       (double)st.bytes / (1 << 20), st.nodes, st.notifications, st.overlaps);
+	if (dump) {
+		fprintf(dump,
+		        "stats files=%u modules=%u failed=%u nodes=%u notifications=%u "
+		        "overlaps=%u messages=%u\n",
+		        st.files, st.modules, st.failed, st.nodes, st.notifications, st.overlaps,
+		        st.messages);
+		dump_nodes(dump, mib);
+		fclose(dump);
+	}
 
 	size_t nn, nq = 0;
 	const st_mib_node_t *nodes = st_mib_nodes(mib, &nn);
@@ -148,6 +216,6 @@ int main(int argc, char **argv)
 	st_mib_free(mib);
 	return 0;
 usage:
-	fprintf(stderr, "usage: st-mib-bench [-m MOD,MOD|ALL] [-s SECONDS] DIR...\n");
+	fprintf(stderr, "usage: st-mib-bench [-m MOD,MOD|ALL] [-s SECONDS] [-d FILE] DIR...\n");
 	return 2;
 }
