@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,13 +45,16 @@
 
 typedef struct mod {
 	char *name, *path;
-	int dead; /* crashed the parser */
+	int dead;   /* crashed the parser */
+	int wanted; /* named in the module list */
 } mod_t;
 
 typedef struct load {
 	mod_t *mods;
 	size_t nmods, capmods;
-	char tmpdir[64];
+	uint32_t *modtab; /* open addressing by name: index + 1, 0 = empty */
+	size_t modmask;
+	char tmpdir[128];
 	const st_mib_opts_t *opts;
 	int level;
 	uint64_t *seen; /* hashes of (file, line) already reported */
@@ -64,48 +69,41 @@ typedef struct load {
 
 /* ---- index ------------------------------------------------------------- */
 
-/* the identifier before the first DEFINITIONS token outside comments */
-static int module_name(const char *path, char *name, size_t cap)
+/*
+ * The identifier before the first DEFINITIONS token outside comments, in
+ * buf[0..n) (buf[n] is 0). 0 = found with a character after it, so that
+ * the answer cannot change when more of the file is read; 1 = not found.
+ */
+static int scan_name(const char *buf, size_t n, char *name, size_t cap)
 {
-	char buf[ST_MIB_SCAN_HEAD + 1], prev[128] = "", tok[128];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	char prev[128] = "", tok[128];
 	size_t i = 0;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, ST_MIB_SCAN_HEAD);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	while (i < (size_t)n) {
+	while (i < n) {
 		char c = buf[i];
 		if (c == '-' && buf[i + 1] == '-') { /* comment to "--" or end of line */
 			i += 2;
-			while (i < (size_t)n && buf[i] != '\n' &&
-			       !(buf[i] == '-' && buf[i + 1] == '-'))
+			while (i < n && buf[i] != '\n' && !(buf[i] == '-' && buf[i + 1] == '-'))
 				i++;
 			i += buf[i] == '-' ? 2 : 1;
 			continue;
 		}
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
 			size_t k = 0;
-			while (i < (size_t)n && ((buf[i] >= 'A' && buf[i] <= 'Z') ||
-			                         (buf[i] >= 'a' && buf[i] <= 'z') ||
-			                         (buf[i] >= '0' && buf[i] <= '9') ||
-			                         buf[i] == '-' || buf[i] == '_')) {
+			while (i < n && ((buf[i] >= 'A' && buf[i] <= 'Z') ||
+			                 (buf[i] >= 'a' && buf[i] <= 'z') ||
+			                 (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' ||
+			                 buf[i] == '_')) {
 				if (k + 1 < sizeof(tok))
 					tok[k++] = buf[i];
 				i++;
 			}
 			tok[k] = 0;
 			if (!strcmp(tok, "DEFINITIONS")) {
-				if (prev[0] && strlen(prev) < cap) {
-					strcpy(name, prev);
-					rc = 0;
-				}
-				break;
+				if (i >= n || !prev[0] || strlen(prev) >= cap)
+					return 1;
+				strcpy(name, prev);
+				return 0;
 			}
 			strcpy(prev, tok);
 			continue;
@@ -114,6 +112,41 @@ static int module_name(const char *path, char *name, size_t cap)
 			prev[0] = 0; /* "X DEFINITIONS" must be adjacent tokens */
 		i++;
 	}
+	return 1;
+}
+
+/*
+ * The module name of a file: its first 4 KiB hold it in nearly every MIB,
+ * the rest of the first 64 KiB is read only when they do not (an index of
+ * a large vendor set then copies a few MiB, not 64 KiB a file).
+ */
+static int module_name(const char *path, char *name, size_t cap)
+{
+	char buf[ST_MIB_SCAN_HEAD + 1];
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return -1;
+	for (size_t want = 4096; n < ST_MIB_SCAN_HEAD; want = ST_MIB_SCAN_HEAD) {
+		ssize_t r = read(fd, buf + n, want - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = 0;
+		if (!scan_name(buf, n, name, cap)) {
+			rc = 0;
+			break;
+		}
+		if (n < want)
+			break; /* the whole file is read */
+	}
+	/* a name at the very end of the file (nothing after DEFINITIONS) */
+	if (rc && n)
+		rc = scan_name(buf, n + 1, name, cap) ? -1 : 0;
+	close(fd);
 	return rc;
 }
 
@@ -123,6 +156,46 @@ static int name_cmp(const void *a, const void *b)
 }
 
 static void report(load_t *ld, int severity, const char *file, int line, const char *msg);
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* the slot of a module name: its index + 1, or the empty slot to put it in */
+static uint32_t *mod_slot(const load_t *ld, const char *name)
+{
+	size_t h = name_hash(name) & ld->modmask;
+	while (ld->modtab[h] && strcmp(ld->mods[ld->modtab[h] - 1].name, name))
+		h = (h + 1) & ld->modmask;
+	return &ld->modtab[h];
+}
+
+/* index of a module, or -1 */
+static long mod_find(const load_t *ld, const char *name)
+{
+	return ld->modtab ? (long)*mod_slot(ld, name) - 1 : -1;
+}
+
+/* room for one more module in the table (kept at most half full) */
+static int mod_reserve(load_t *ld)
+{
+	size_t cap = ld->modmask + 1;
+	if (ld->modtab && (ld->nmods + 1) * 2 <= cap)
+		return 0;
+	cap = ld->modtab ? cap * 2 : 512;
+	free(ld->modtab);
+	ld->modtab = calloc(cap, sizeof(*ld->modtab));
+	if (!ld->modtab)
+		return -ENOMEM;
+	ld->modmask = cap - 1;
+	for (size_t i = 0; i < ld->nmods; i++)
+		*mod_slot(ld, ld->mods[i].name) = (uint32_t)i + 1;
+	return 0;
+}
 
 /* a directory that cannot be read costs its own modules, not the rest */
 static void dir_unreadable(load_t *ld, const char *dir, int rc)
@@ -207,11 +280,12 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 		ld->st.files++;
 		if (module_name(path, mname, sizeof(mname)))
 			continue;
-		size_t k;
-		for (k = 0; k < ld->nmods && strcmp(ld->mods[k].name, mname); k++)
-			;
-		if (k < ld->nmods)
+		if (mod_find(ld, mname) >= 0)
 			continue; /* the first directory, then the first file, wins */
+		if (mod_reserve(ld)) {
+			rc = -ENOMEM;
+			break;
+		}
 		if (ld->nmods == ld->capmods) {
 			ld->capmods = ld->capmods ? ld->capmods * 2 : 256;
 			mod_t *m = realloc(ld->mods, ld->capmods * sizeof(*m));
@@ -221,9 +295,14 @@ static int index_dir(load_t *ld, const char *dir, int depth)
 			}
 			ld->mods = m;
 		}
-		ld->mods[ld->nmods] = (mod_t){strdup(mname), realpath(path, NULL), 0};
-		if (!ld->mods[ld->nmods].name || !ld->mods[ld->nmods].path)
+		ld->mods[ld->nmods] = (mod_t){strdup(mname), realpath(path, NULL), 0, 0};
+		if (!ld->mods[ld->nmods].name || !ld->mods[ld->nmods].path) {
+			free(ld->mods[ld->nmods].name);
+			free(ld->mods[ld->nmods].path);
 			rc = -ENOMEM;
+			break;
+		}
+		*mod_slot(ld, mname) = (uint32_t)ld->nmods + 1;
 		ld->nmods++;
 	}
 out:
@@ -468,13 +547,8 @@ static _Noreturn void child_run(load_t *ld, const char *const *want)
 		const char *name = ld->mods[i].name;
 		if (ld->mods[i].dead)
 			continue;
-		if (want) {
-			size_t k;
-			for (k = 0; want[k] && strcmp(want[k], name); k++)
-				;
-			if (!want[k])
-				continue;
-		}
+		if (want && !ld->mods[i].wanted)
+			continue;
 		rec_write(REC_START, name, strlen(name) + 1, NULL, 0);
 		if (!smiLoadModule(name))
 			rec_write(REC_FAILED, name, strlen(name) + 1, NULL, 0);
@@ -551,10 +625,8 @@ static void report(load_t *ld, int severity, const char *file, int line, const c
 
 static const char *mod_path(load_t *ld, const char *name)
 {
-	for (size_t i = 0; i < ld->nmods; i++)
-		if (!strcmp(ld->mods[i].name, name))
-			return ld->mods[i].path;
-	return "";
+	long i = mod_find(ld, name);
+	return i >= 0 ? ld->mods[i].path : "";
 }
 
 static int read_full(int fd, void *buf, size_t len, const struct timespec *deadline)
@@ -689,6 +761,35 @@ static int run_child(load_t *ld, const char *const *want, st_mib_t **out, char *
 	return culprit[0] ? 1 : ST_ERR_MIB_PARSER;
 }
 
+/*
+ * The private directory of links. One symlink per module is an inode each,
+ * and on a disk file system creating 1,800 of them can cost more than
+ * parsing (ext4 searches its bitmaps for a free inode that was not freed
+ * recently: 0.45 s on a busy /tmp, 0.01 s on tmpfs), so a tmpfs is taken
+ * when one of the usual places is one: $TMPDIR, $XDG_RUNTIME_DIR, /dev/shm,
+ * /tmp in that order; otherwise $TMPDIR, else /tmp.
+ */
+static int link_dir(char *dir, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *cand[] = {tmp, getenv("XDG_RUNTIME_DIR"), "/dev/shm", "/tmp", tmp, "/tmp"};
+	int rc = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+		struct statfs fs;
+		if (!cand[i] || !*cand[i] || strlen(cand[i]) + 16 > cap)
+			continue;
+		/* the first four only on a tmpfs; the last two whatever they are */
+		if (i < 4 && (statfs(cand[i], &fs) || fs.f_type != TMPFS_MAGIC))
+			continue;
+		snprintf(dir, cap, "%s/st-mib-XXXXXX", cand[i]);
+		if (mkdtemp(dir))
+			return 0;
+		rc = -errno;
+	}
+	return rc;
+}
+
 int st_mib_load(const char *const *dirs, const char *const *modules, const st_mib_opts_t *opts,
                 st_mib_t **out, st_mib_stats_t *stats, char *err, size_t errlen)
 {
@@ -722,7 +823,10 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 		goto out;
 	}
 	for (size_t i = 0; want && want[i]; i++) {
-		if (!mod_path(&ld, want[i])[0]) {
+		long k = mod_find(&ld, want[i]);
+		if (k >= 0) {
+			ld.mods[k].wanted = 1;
+		} else {
 			char msg[300];
 			snprintf(msg, sizeof(msg), "module %s not found in the MIB directories",
 			         want[i]);
@@ -730,11 +834,8 @@ int st_mib_load(const char *const *dirs, const char *const *modules, const st_mi
 			ld.st.failed++;
 		}
 	}
-	snprintf(ld.tmpdir, sizeof(ld.tmpdir), "%s/st-mib-XXXXXX", "/tmp");
-	if (getenv("TMPDIR") && strlen(getenv("TMPDIR")) < 40)
-		snprintf(ld.tmpdir, sizeof(ld.tmpdir), "%s/st-mib-XXXXXX", getenv("TMPDIR"));
-	if (!mkdtemp(ld.tmpdir)) {
-		rc = -errno;
+	rc = link_dir(ld.tmpdir, sizeof(ld.tmpdir));
+	if (rc) {
 		snprintf(err, errlen, "mib: mkdtemp %s: %s", ld.tmpdir, strerror(-rc));
 		ld.tmpdir[0] = 0;
 		goto out;
@@ -790,6 +891,7 @@ out:
 		free(ld.mods[i].path);
 	}
 	free(ld.mods);
+	free(ld.modtab);
 	free(ld.seen);
 	free(ld.dirs);
 	if (stats)

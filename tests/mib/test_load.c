@@ -478,3 +478,88 @@ Test(load, linked_directories_are_indexed_once)
 	st_mib_free(m);
 	rm_rf(dir);
 }
+
+/* a directory of its own under /tmp, for the tests below */
+static void tmp_dir(char *dir, size_t cap, const char *what)
+{
+	snprintf(dir, cap, "/tmp/st-mib-%s-XXXXXX", what);
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void put_at(const char *dir, const char *name, const char *text)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * The links libsmi resolves imports through go to a tmpfs when there is
+ * one: on a busy ext4 /tmp, creating 1,800 symlinks cost more than parsing.
+ * So a TMPDIR that cannot be used no longer stops the load (before, it
+ * failed with "mkdtemp").
+ */
+Test(load, link_directory_prefers_a_tmpfs)
+{
+	char dir[300], err[256];
+	const char *dirs[] = {dir, NULL};
+	static const uint32_t zroot[] = {1, 3, 99};
+	struct stat sb;
+	st_mib_t *m;
+
+	if (stat("/dev/shm", &sb) || !S_ISDIR(sb.st_mode) || access("/dev/shm", W_OK))
+		cr_skip_test("no writable /dev/shm here");
+	tmp_dir(dir, sizeof(dir), "tmpfs");
+	put_at(dir, "z.mib",
+	       "Z-MIB DEFINITIONS ::= BEGIN\nzRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n");
+	setenv("TMPDIR", "/nonexistent/st-mib-test", 1);
+	unsetenv("XDG_RUNTIME_DIR");
+	int rc = st_mib_load(dirs, NULL, NULL, &m, NULL, err, sizeof(err));
+	rm_rf(dir);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_not_null(st_mib_lookup(m, zroot, 3, NULL));
+	st_mib_free(m);
+}
+
+/*
+ * The module name is looked for in the first 4 KiB of a file, then in the
+ * first 64 KiB: a long header comment, and a name that straddles the first
+ * 4 KiB, are still found, and the answer is the one a whole read gives.
+ */
+Test(load, module_name_after_a_long_header)
+{
+	char dir[300], err[256], *text = malloc(8192);
+	const char *dirs[] = {dir, NULL};
+	static const uint32_t yroot[] = {1, 3, 98}, zroot[] = {1, 3, 99};
+	static const char body_y[] = "Y-MIB DEFINITIONS ::= BEGIN\n"
+	                             "yRoot OBJECT IDENTIFIER ::= { iso 3 98 }\nEND\n";
+	static const char body_z[] = "Z-MIB DEFINITIONS ::= BEGIN\n"
+	                             "zRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n";
+	st_mib_stats_t st;
+	st_mib_t *m;
+
+	cr_assert_not_null(text);
+	tmp_dir(dir, sizeof(dir), "head");
+	/* 5,000 octets of comment lines, then the module */
+	text[0] = 0;
+	while (strlen(text) < 5000)
+		strcat(text, "-- a vendor's long licence text, line after line ---------------\n");
+	strcat(text, body_z);
+	put_at(dir, "z.mib", text);
+	/* "Y-MIB DEFINITIONS" across octet 4096: "DEFIN" before, "ITIONS" after */
+	memset(text, ' ', 4096 - 11);
+	text[0] = '\n';
+	memcpy(text + 4096 - 11, body_y, sizeof(body_y));
+	put_at(dir, "y.mib", text);
+	free(text);
+	int rc = st_mib_load(dirs, NULL, NULL, &m, &st, err, sizeof(err));
+	rm_rf(dir);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(st.files, 2);
+	cr_assert_not_null(st_mib_lookup(m, zroot, 3, NULL), "Z-MIB not indexed");
+	cr_assert_not_null(st_mib_lookup(m, yroot, 3, NULL), "Y-MIB not indexed");
+	st_mib_free(m);
+}
