@@ -176,7 +176,8 @@ int st_mibs_translate(const st_mib_t *mib, char *const *oids, size_t n, FILE *ou
 			fprintf(out,
 			        "%s\tunknown: below %s::%s, which is not an object, and no loaded "
 			        "MIB names this part of its subtree\n",
-			        oids[i], st_mib_node_module(mib, above), st_mib_node_name(mib, above));
+			        oids[i], st_mib_node_module(mib, above),
+			        st_mib_node_name(mib, above));
 		else
 			fprintf(out, "%s\tunknown: no loaded MIB names it or any OID above it\n",
 			        oids[i]);

@@ -48,8 +48,8 @@ static const char *arena_take(arena_t *a, int rc, uint32_t *len)
 static const char *render_name(const st_mib_t *mib, const st_mib_node_t *node, const uint8_t *oid,
                                size_t len, size_t suffix, arena_t *a, uint32_t *out_len)
 {
-	int rc = st_mib_render_name(mib, node, oid, len, suffix, a->buf + a->used,
-	                            a->cap - a->used);
+	int rc =
+	        st_mib_render_name(mib, node, oid, len, suffix, a->buf + a->used, a->cap - a->used);
 
 	return arena_take(a, rc, out_len);
 }
@@ -117,22 +117,23 @@ int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *
 		node = st_mib_lookup_v1trap(mib, pdu->enterprise, pdu->enterprise_len,
 		                            pdu->generic_trap, pdu->specific_trap);
 		if (node)
-			out->trap_name = arena_take(
-			        &a,
-			        st_mib_render_name_sub(mib, node, NULL, 0, 0, a.buf + a.used,
-			                               a.cap - a.used),
-			        &out->trap_name_len);
+			out->trap_name =
+			        arena_take(&a,
+			                   st_mib_render_name_sub(mib, node, NULL, 0, 0,
+			                                          a.buf + a.used, a.cap - a.used),
+			                   &out->trap_name_len);
 		/* a v1 trap that maps to no OID has no trap_oid: nothing unknown */
 		else if (pdu->generic_trap >= 0 && pdu->generic_trap <= 6)
 			unknown++;
 	} else {
 		for (uint32_t i = 0; i < pdu->nvb; i++) {
-			if (up == UINT32_MAX && same_oid(&pdu->vb[i], ST_OID_SYSUPTIME0,
-			                                 sizeof(ST_OID_SYSUPTIME0), ST_BER_TIMETICKS))
+			if (up == UINT32_MAX &&
+			    same_oid(&pdu->vb[i], ST_OID_SYSUPTIME0, sizeof(ST_OID_SYSUPTIME0),
+			             ST_BER_TIMETICKS))
 				up = i;
 			else if (to == UINT32_MAX &&
-			         same_oid(&pdu->vb[i], ST_OID_SNMPTRAPOID0, sizeof(ST_OID_SNMPTRAPOID0),
-			                  ST_BER_OID))
+			         same_oid(&pdu->vb[i], ST_OID_SNMPTRAPOID0,
+			                  sizeof(ST_OID_SNMPTRAPOID0), ST_BER_OID))
 				to = i;
 		}
 		if (to != UINT32_MAX) {
@@ -158,7 +159,8 @@ int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *
 			unknown++;
 			continue;
 		}
-		vb[i].name = render_name(mib, node, v->oid, v->oid_len, suffix, &a, &vb[i].name_len);
+		vb[i].name =
+		        render_name(mib, node, v->oid, v->oid_len, suffix, &a, &vb[i].name_len);
 		value_names(mib, node, v, &vb[i], &a);
 	}
 	out->bytes = a.bytes;

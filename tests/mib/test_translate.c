@@ -70,8 +70,8 @@ Test(translate, v2c_linkdown, .init = load, .fini = unload)
 	int unknown, len;
 
 	linkdown();
-	unknown = st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
-	                           sizeof(arena));
+	unknown =
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena));
 	cr_assert_eq(unknown, 1, "only the enterprise OID is unknown");
 	str_eq(names.trap_name, names.trap_name_len, "IF-MIB::linkDown");
 	cr_assert_eq(names.nvb, 9);
@@ -127,22 +127,22 @@ Test(translate, v1_traps, .init = load, .fini = unload)
 	pdu->enterprise = ent;
 	pdu->enterprise_len = (size_t)elen;
 	pdu->generic_trap = 0;
-	cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
-	                              sizeof(arena)),
-	             0);
+	cr_assert_eq(
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
+	        0);
 	str_eq(names.trap_name, names.trap_name_len, "SNMPv2-MIB::coldStart");
 	/* enterprise-specific under an enterprise no MIB knows: unknown */
 	pdu->generic_trap = 6;
 	pdu->specific_trap = 3;
-	cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
-	                              sizeof(arena)),
-	             1);
+	cr_assert_eq(
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
+	        1);
 	cr_assert_null(names.trap_name);
 	/* a generic-trap RFC 3584 cannot map has no trap_oid: nothing unknown */
 	pdu->generic_trap = 9;
-	cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
-	                              sizeof(arena)),
-	             0);
+	cr_assert_eq(
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
+	        0);
 	cr_assert_null(names.trap_name);
 }
 
