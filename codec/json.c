@@ -143,60 +143,74 @@ static const uint8_t utf8_class[256] = {
 /* clang-format on */
 
 /*
+ * The UTF-8 character whose lead byte (class 3, 4 or 5) is s[i]: its length
+ * in bytes, or 0 when it is not valid. The allowed range of the second
+ * octet depends on the lead (RFC 3629 section 4): that is what rejects
+ * overlong forms (E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and code
+ * points above U+10FFFF (F4 90..). C2 80..9F are the C1 controls, refused
+ * too unless c1 is set.
+ */
+static inline size_t utf8_char(const uint8_t *s, size_t len, size_t i, int c1)
+{
+	uint8_t c = s[i];
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	switch (utf8_class[c]) {
+	case 3:
+		n = 1;
+		if (c == 0xc2 && !c1)
+			lo = 0xa0;
+		break;
+	case 4:
+		n = 2;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		break;
+	case 5:
+		n = 3;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		break;
+	default:
+		return 0;
+	}
+	if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+		return 0;
+	for (size_t k = 2; k <= n; k++)
+		if ((s[i + k] & 0xc0) != 0x80)
+			return 0;
+	return n + 1;
+}
+
+/*
  * Scan an OCTET STRING: -1 when it is not printable, otherwise the number
- * of bytes that need a two-character escape. The allowed range of the
- * second octet depends on the lead (RFC 3629 section 4): that is what
- * rejects overlong forms (E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and
- * code points above U+10FFFF (F4 90..); C2 80..9F are the C1 controls.
+ * of bytes that need a two-character escape.
  */
 static long utf8_scan(const uint8_t *s, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, n;
 	long esc = 0;
 
 	while (i < len) {
 		uint8_t c = s[i];
-		uint8_t lo = 0x80, hi = 0xbf;
-		size_t n;
 
-		switch (utf8_class[c]) {
-		case 0:
+		if (utf8_class[c] == 0) {
 			i++;
 			continue;
-		case 1:
+		}
+		if (utf8_class[c] == 1) {
 			esc++;
 			i++;
 			continue;
-		case 3:
-			n = 1;
-			if (c == 0xc2)
-				lo = 0xa0;
-			break;
-		case 4:
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-			break;
-		case 5:
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-			break;
-		default:
-			return -1;
 		}
-		if (len - i <= n)
+		if (!(n = utf8_char(s, len, i, 0)))
 			return -1;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return -1;
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return -1;
-		i += n + 1;
+		i += n;
 	}
 	return esc;
 }
@@ -318,6 +332,108 @@ static void jw_octets_member(st_jw_t *w, const char *key, size_t key_len, const 
 		jw_put(w, key, key_len);
 		JW_LIT(w, "_encoding\":\"hex\"");
 	}
+}
+
+/*
+ * Names from the MIB translation come from the operator's MIB files and
+ * display hints ('a' copies value octets), so they are escaped like any
+ * text. Scan one: -1 when it is not valid UTF-8 (the member is then left
+ * out: JSON cannot carry it, and the numeric value is still there), else
+ * how many characters escaping adds (one for " \ LF CR TAB, five for the
+ * other control characters, written as \u00XX).
+ */
+static long annot_scan(const uint8_t *s, size_t len)
+{
+	size_t i = 0, n;
+	long extra = 0;
+
+	while (i < len) {
+		uint8_t c = s[i];
+
+		if (c < 0x80) {
+			if (utf8_class[c] == 1)
+				extra += 1;
+			else if (c < 0x20)
+				extra += 5;
+			i++;
+			continue;
+		}
+		if (!(n = utf8_char(s, len, i, 1)))
+			return -1;
+		i += n;
+	}
+	return extra;
+}
+
+/* Copy scanned annotation text, escaping what annot_scan() counted. */
+static void jw_annot(st_jw_t *w, const char *s, size_t len, size_t extra)
+{
+	if ((size_t)(w->end - w->p) < len + extra) {
+		w->err = 1;
+		return;
+	}
+	if (extra == 0) {
+		memcpy(w->p, s, len);
+		w->p += len;
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*w->p++ = (char)c;
+		} else if (utf8_class[c] == 1) {
+			*w->p++ = '\\';
+			*w->p++ = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : (char)c;
+		} else {
+			memcpy(w->p, "\\u00", 4);
+			w->p[4] = hexdig[c >> 4];
+			w->p[5] = hexdig[c & 0xf];
+			w->p += 6;
+		}
+	}
+}
+
+/* <prefix><text>"  (prefix ends with the opening quote), or nothing when
+ * the text is absent or not UTF-8 */
+static void jw_annot_member(st_jw_t *w, const char *prefix, size_t prefix_len, const char *s,
+                            uint32_t len)
+{
+	long extra;
+
+	if (!s || (extra = annot_scan((const uint8_t *)s, len)) < 0)
+		return;
+	jw_put(w, prefix, prefix_len);
+	jw_annot(w, s, len, (size_t)extra);
+	JW_LIT(w, "\"");
+}
+
+/* ,"bits":["a","b"] from "a b" (empty words skipped) */
+static void jw_bits(st_jw_t *w, const char *s, uint32_t len)
+{
+	size_t i = 0;
+	int first = 1;
+
+	if (!s || annot_scan((const uint8_t *)s, len) < 0)
+		return;
+	JW_LIT(w, ",\"bits\":[");
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && s[j] != ' ')
+			j++;
+		if (j > i) {
+			if (!first)
+				JW_LIT(w, ",");
+			first = 0;
+			JW_LIT(w, "\"");
+			jw_annot(w, s + i, j - i,
+			         (size_t)annot_scan((const uint8_t *)s + i, j - i));
+			JW_LIT(w, "\"");
+		}
+		i = j + 1;
+	}
+	JW_LIT(w, "]");
 }
 
 /* ------------------------------------------------------------------ */
@@ -515,13 +631,23 @@ static void jw_ipv4(st_jw_t *w, const uint8_t *a)
  * libraries outside C, jq) silently rounds */
 #define ST_JSON_SAFE_LIMIT (UINT64_C(1) << 53)
 
-static void jw_varbind(st_jw_t *w, const st_varbind_t *vb, int big_numbers)
+static void jw_varbind(st_jw_t *w, const st_varbind_t *vb, int big_numbers,
+                       const st_json_vbname_t *nm)
 {
 	size_t nul_padding = 0;
 	int hex = 0;
 
 	JW_LIT(w, "{\"oid\":\"");
 	jw_oid(w, vb->oid, vb->oid_len);
+	if (nm && nm->name) {
+		long extra = annot_scan((const uint8_t *)nm->name, nm->name_len);
+
+		/* the closing quote is the one the type member starts with */
+		if (extra >= 0) {
+			JW_LIT(w, "\",\"name\":\"");
+			jw_annot(w, nm->name, nm->name_len, (size_t)extra);
+		}
+	}
 	switch (vb->type) {
 	case ST_BER_INTEGER:
 		JW_LIT(w, "\",\"type\":\"Integer32\",\"value\":");
@@ -595,9 +721,26 @@ static void jw_varbind(st_jw_t *w, const st_varbind_t *vb, int big_numbers)
 		jw_u64(w, nul_padding);
 	}
 	if (hex)
-		JW_LIT(w, ",\"encoding\":\"hex\"}");
-	else
-		JW_LIT(w, "}");
+		JW_LIT(w, ",\"encoding\":\"hex\"");
+	if (nm) {
+		jw_annot_member(w, ",\"enum\":\"", 9, nm->enum_, nm->enum_len);
+		jw_bits(w, nm->bits, nm->bits_len);
+		jw_annot_member(w, ",\"display\":\"", 12, nm->display, nm->display_len);
+	}
+	JW_LIT(w, "}");
+}
+
+/* the names of varbind i, if any */
+static const st_json_vbname_t *vb_names(const st_json_names_t *names, uint32_t i)
+{
+	return names && i < names->nvb ? &names->vb[i] : NULL;
+}
+
+/* ,"trap_name":"..." */
+static void jw_trap_name(st_jw_t *w, const st_json_names_t *names)
+{
+	if (names)
+		jw_annot_member(w, ",\"trap_name\":\"", 14, names->trap_name, names->trap_name_len);
 }
 
 static const char *pdu_name(uint8_t type, size_t *len)
@@ -640,7 +783,8 @@ static void jw_v3_fields(st_jw_t *w, const st_msg_t *msg)
 }
 
 /* v1 Trap-PDU: enterprise, agent_addr, generic/specific, uptime, trap_oid */
-static void jw_v1_fields(st_jw_t *w, const st_pdu_t *pdu, st_json_info_t *inf)
+static void jw_v1_fields(st_jw_t *w, const st_pdu_t *pdu, const st_json_names_t *names,
+                         st_json_info_t *inf)
 {
 	uint8_t oid[ST_OID_MAX_SUBIDS * 5];
 	int n;
@@ -669,6 +813,7 @@ static void jw_v1_fields(st_jw_t *w, const st_pdu_t *pdu, st_json_info_t *inf)
 		inf->trap_oid.len = jw_off(w) - inf->trap_oid.off;
 		JW_LIT(w, "\"");
 	}
+	jw_trap_name(w, names);
 }
 
 static int is_oid(const st_varbind_t *vb, const uint8_t *oid, size_t len, uint8_t type)
@@ -677,7 +822,8 @@ static int is_oid(const st_varbind_t *vb, const uint8_t *oid, size_t len, uint8_
 }
 
 /* v2c/v3 PDU: agent_addr, uptime, trap_oid lifted out, then varbinds */
-static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers, st_json_info_t *inf)
+static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers,
+                         const st_json_names_t *names, st_json_info_t *inf)
 {
 	uint32_t up = UINT32_MAX, to = UINT32_MAX, ad = UINT32_MAX;
 	int first = 1;
@@ -714,6 +860,7 @@ static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers, st_js
 		inf->trap_oid.len = jw_off(w) - inf->trap_oid.off;
 		JW_LIT(w, "\"");
 	}
+	jw_trap_name(w, names);
 	JW_LIT(w, ",\"varbinds\":[");
 	for (uint32_t i = 0; i < pdu->nvb; i++) {
 		if (i == up || i == to)
@@ -721,7 +868,7 @@ static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers, st_js
 		if (!first)
 			JW_LIT(w, ",");
 		first = 0;
-		jw_varbind(w, &pdu->vb[i], big_numbers);
+		jw_varbind(w, &pdu->vb[i], big_numbers, vb_names(names, i));
 	}
 	JW_LIT(w, "]");
 }
@@ -770,17 +917,17 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
 	else if (meta->community)
 		jw_octets_member(&w, "community", 9, msg->community, msg->community_len);
 	if (pdu && pdu->type == ST_PDU_TRAPV1) {
-		jw_v1_fields(&w, pdu, &inf);
+		jw_v1_fields(&w, pdu, meta->names, &inf);
 		/* v1 varbinds are never lifted */
 		JW_LIT(&w, ",\"varbinds\":[");
 		for (uint32_t i = 0; i < pdu->nvb; i++) {
 			if (i)
 				JW_LIT(&w, ",");
-			jw_varbind(&w, &pdu->vb[i], meta->big_numbers);
+			jw_varbind(&w, &pdu->vb[i], meta->big_numbers, vb_names(meta->names, i));
 		}
 		JW_LIT(&w, "]");
 	} else if (pdu) {
-		jw_v2_fields(&w, pdu, meta->big_numbers, &inf);
+		jw_v2_fields(&w, pdu, meta->big_numbers, meta->names, &inf);
 	}
 	if (meta->raw) {
 		JW_LIT(&w, ",\"raw\":\"");
@@ -834,10 +981,35 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
  * they are at most 9 * len; with 4 and 1 the line is at most
  * 11 * len + 2300 < 11 * len + 4096. The fuzz target checks this on every
  * input it decodes.
+ *
+ * Names (meta->names) add to that, and st_json_bound_names() adds
+ * ST_JSON_NAMES_BOUND(bytes, nvb) = 6 * bytes + 48 * nvb + 64, where bytes
+ * is the sum of every annotation's length. Each annotation byte becomes at
+ * most 6 characters (\u00XX for a control character; a byte of a
+ * multi-byte UTF-8 character is copied; text that is not UTF-8 is left
+ * out). Around the text: ,"trap_name":"" is 15 characters (<= 64, once);
+ * per varbind ,"name":" plus the quote it shares with "type" is 10,
+ * ,"enum":"" 11, ,"display":"" 13, and ,"bits":[] 10 plus, for k >= 1
+ * words in bits_len bytes, 2k quotes and k - 1 commas while the k - 1
+ * separating spaces write nothing: 6 (bits_len - (k - 1)) + 3k - 1 <=
+ * 6 bits_len + 2 characters, so 12 + 6 bits_len in all. 10 + 11 + 13 + 12
+ * = 46 <= 48 per varbind, whether it is written or lifted.
  */
 size_t st_json_bound(size_t dgram_len)
 {
 	if (dgram_len > (SIZE_MAX - 4096) / 11)
 		return SIZE_MAX;
 	return 11 * dgram_len + 4096;
+}
+
+size_t st_json_bound_names(size_t dgram_len, const st_json_names_t *names)
+{
+	size_t b = st_json_bound(dgram_len), extra;
+
+	if (!names)
+		return b;
+	if (names->bytes > SIZE_MAX / 16 || names->nvb > SIZE_MAX / 128)
+		return SIZE_MAX;
+	extra = ST_JSON_NAMES_BOUND(names->bytes, names->nvb);
+	return b > SIZE_MAX - extra ? SIZE_MAX : b + extra;
 }

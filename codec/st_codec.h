@@ -397,6 +397,38 @@ enum {
 	ST_JSON_BIG_STRING = 1, /* a JSON string of its decimal digits */
 };
 
+/**
+ * Names for one varbind, from the MIB translation (mib/ fills these; the
+ * codec only writes them). Every pointer is borrowed: it must stay valid
+ * while st_json_encode() runs. NULL = the member is left out.
+ */
+typedef struct st_json_vbname {
+	const char *name; /* "IF-MIB::ifOperStatus.7" */
+	uint32_t name_len;
+	const char *enum_; /* the label of an enumerated INTEGER: "down" */
+	uint32_t enum_len;
+	const char *bits; /* the set bits' names separated by ' ' (JSON: an array);
+	                   * non-NULL with bits_len 0 = no bit set (an empty array) */
+	uint32_t bits_len;
+	const char *display; /* the value rendered with its DISPLAY-HINT */
+	uint32_t display_len;
+} st_json_vbname_t;
+
+/**
+ * Names for one notification. vb[i] belongs to msg->pdu.vb[i] (same index,
+ * lifted varbinds included; the encoder ignores theirs); nvb may be less
+ * than the message's count, the rest then has no names.
+ */
+typedef struct st_json_names {
+	const char *trap_name; /* "IF-MIB::linkDown"; NULL = none */
+	uint32_t trap_name_len;
+	const st_json_vbname_t *vb;
+	size_t nvb;
+	/** the sum of every *_len above (trap_name and all of vb), which
+	 * st_json_bound_names() counts on */
+	size_t bytes;
+} st_json_names_t;
+
 /** Metadata about one received datagram, supplied by the collector. */
 typedef struct st_json_meta {
 	struct timespec time;       /* receive time, CLOCK_REALTIME */
@@ -407,6 +439,9 @@ typedef struct st_json_meta {
 	const uint8_t *raw;         /* non-NULL: add "raw" (hex) */
 	size_t raw_len;
 	int big_numbers; /* ST_JSON_BIG_*: Counter64 values >= 2^53 as numbers or strings */
+	/** NULL: no names (the line is exactly as without MIBs); else trap_name
+	 * and each varbind's name, enum, bits and display (docs/JSON.md) */
+	const st_json_names_t *names;
 } st_json_meta_t;
 
 /** Where some values stand inside an encoded line (offsets into out,
@@ -453,6 +488,19 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
  * ST_JSON_COLLECTOR_MAX bytes.
  */
 size_t st_json_bound(size_t dgram_len);
+
+/** What names add at most to a line: every annotation byte escaped to 6
+ * characters, 48 characters of member names and punctuation per varbind and
+ * 64 for trap_name (the proof is in json.c). */
+#define ST_JSON_NAMES_BOUND(bytes, nvb) (6 * (size_t)(bytes) + 48 * (size_t)(nvb) + 64)
+
+/**
+ * @brief st_json_bound() for a line that carries names: the bound of the
+ * datagram plus ST_JSON_NAMES_BOUND(names->bytes, names->nvb). names may be
+ * NULL (then it is st_json_bound()). names->bytes must be the true sum of
+ * the annotation lengths.
+ */
+size_t st_json_bound_names(size_t dgram_len, const st_json_names_t *names);
 
 /**
  * @brief Is this OCTET STRING emitted as a JSON string (valid UTF-8, no

@@ -29,6 +29,7 @@
 
 #include "ring.h"
 #include "st_codec.h"
+#include "st_mib.h"
 #include "st_config.h"
 #include "st_util.h"
 #include "st_sinks.h"
@@ -79,7 +80,9 @@ typedef union st_sa {
 	X(REPORTS_SUPPRESSED_RATE, "reports_suppressed_total", "reason=\"rate\"",                  \
 	  "SNMPv3 Reports not sent: over snmp.reports.rate or snmp.reports.per_source_rate, or "   \
 	  "discovery off (snmp.discovery)")                                                        \
-	X(REPORTS_SUPPRESSED_OFF, "reports_suppressed_total", "reason=\"discovery_off\"", NULL)
+	X(REPORTS_SUPPRESSED_OFF, "reports_suppressed_total", "reason=\"discovery_off\"", NULL)    \
+	X(MIB_UNKNOWN, "mib_unknown_oids_total", "",                                               \
+	  "OIDs in emitted notifications that no loaded MIB names (left numeric, never dropped)")
 
 #define ST_X_ENUM(id, name, labels, help) ST_CTR_##id,
 enum { ST_INGEST_COUNTERS(ST_X_ENUM) ST_INGEST_NCTR };
@@ -146,14 +149,29 @@ typedef struct st_worker {
 	st_counter_t ctr[ST_WORKER_NCTR];
 	st_usm_worker_t *usm;
 	st_msg_t msg;
-	char *json; /* st_json_bound(ST_DGRAM_MAX) bytes */
+	char *json; /* st_json_bound(ST_DGRAM_MAX) + ST_JSON_NAMES_BOUND(arena, varbinds) bytes */
 	size_t json_cap;
+	/* MIB translation: the structure of this batch (rt->mib), the names of
+	 * the current notification and where they are rendered */
+	const st_mib_t *mib;
+	st_json_names_t names;
+	st_json_vbname_t *mib_vb; /* [ST_SNMP_MAX_VARBINDS] */
+	char *mib_arena;          /* [ST_MIB_ARENA] */
 	st_dedup_t *dedup;
 	st_reports_t *reports; /* Report rate limits */
 	void *acks;            /* pending inform acks of the batch */
 	time_t bad_sec;        /* log.bad_packets rate limit */
 	unsigned bad_count;
 } st_worker_t;
+
+/* bytes of rendered names per notification, per worker (mib/translate.c) */
+#define ST_MIB_ARENA (256 * 1024)
+
+/* what /metrics says about the MIBs (mibs.c): main thread writes, any reads */
+typedef struct st_mib_metrics {
+	_Atomic uint64_t modules, failed, nodes, bytes;        /* the structure in use */
+	_Atomic uint64_t loads_ok, loads_failed, failed_total; /* since start */
+} st_mib_metrics_t;
 
 /* community allow-list, immutable once published */
 typedef struct st_auth {
@@ -192,6 +210,9 @@ struct st_rt {
 
 	_Atomic(st_auth_t *) auth;
 	_Atomic uint64_t auth_epoch;
+	/* MIB translation (NULL: off), swapped like auth, same epoch (mibs.c) */
+	_Atomic(st_mib_t *) mib;
+	st_mib_metrics_t mib_metrics;
 
 	_Atomic int stop_ingest;  /* ingest: read what is queued, then exit */
 	_Atomic int stop_workers; /* workers: empty the rings, then exit */
@@ -227,6 +248,9 @@ void st_auth_free(st_auth_t *auth);
 int st_auth_allows(const st_auth_t *auth, const uint8_t *community, size_t len);
 /* publish new communities; returns once no worker uses the old ones */
 void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth);
+/* after swapping a pointer workers load per batch (auth, mib): returns once
+ * every worker has begun a batch since, or is idle */
+void st_rt_quiesce(st_rt_t *rt);
 
 /* metrics.c */
 void st_metrics_write(const st_rt_t *rt, FILE *out);

@@ -618,6 +618,11 @@ int st_config_validate(const st_config_t *cfg, char *err, size_t errlen)
 		               (unsigned)cfg->output_file_mode);
 		return ST_ERR_CONFIG;
 	}
+	if (!cfg->mibs_dirs.n && (cfg->mibs_modules.n || cfg->mibs_prefer.n)) {
+		st_config_errf(err, errlen, "%s: names MIB modules but mibs.dirs is empty",
+		               cfg->mibs_modules.n ? "mibs.modules" : "mibs.prefer");
+		return ST_ERR_CONFIG;
+	}
 	if (cfg->snmp_engine_epoch > (int64_t)time(NULL)) {
 		st_config_errf(err, errlen, "snmp.engine_epoch: %lld is in the future",
 		               (long long)cfg->snmp_engine_epoch);

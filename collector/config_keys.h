@@ -164,6 +164,18 @@
 	     "must be within 150 s either way), or off.")                                          \
 	NUM(usm_max_engines, "usm.max_engines", UINT, 200000, 16, 100000000, 0,                    \
 	    "Most remote SNMP engines kept in the USM cache (localized keys, boots and time).")    \
+	LIST(mibs_dirs, "mibs.dirs", "", NULL, 0,                                                  \
+	     "Directories of MIB files, searched recursively (as snmptrapd -M); empty: no "        \
+	     "translation, JSON lines carry numbers only. See docs/MIB.md.")                       \
+	LIST(mibs_modules, "mibs.modules", "", NULL, 0,                                            \
+	     "MIB modules to load from mibs.dirs (as snmptrapd -m), with what they import; empty " \
+	     "or ALL: every module found.")                                                        \
+	LIST(mibs_prefer, "mibs.prefer", "", NULL, 0,                                              \
+	     "Modules whose definitions win where several modules define one OID, most "           \
+	     "preferred first; the rule for the others is in docs/MIB.md.")                        \
+	NUM(mibs_timeout_ms, "mibs.timeout", DURATION, 60000, 1000, 3600000, 0,                    \
+	    "Longest one parse of the MIB files may take before the module it is in is skipped "   \
+	    "and the parse starts again without it.")                                              \
 	STR(metrics_listen, "metrics.listen", "", st_config_check_hostport, 0,                     \
 	    "host:port of the HTTP endpoints /metrics, /healthz, /readyz and /engines; empty: "    \
 	    "off.")                                                                                \

@@ -26,6 +26,7 @@
 #include "collector.h"
 #include "st_util.h"
 #include "http.h"
+#include "mibs.h"
 #include "preflight.h"
 #include "st_config.h"
 
@@ -40,16 +41,22 @@ typedef struct st_cli {
 	const char *users_file;
 	const char **sets; /* "KEY=VALUE" */
 	size_t nsets;
-	const char **lists; /* key, value pairs for -l, -o, --community */
+	const char **lists; /* key, value pairs for -l, -o, --community, -M, -m */
 	size_t nlists;
 	int check;
+	int translate; /* --translate: oids are the operands */
+	char **oids;
+	size_t noids;
 } st_cli_t;
 
 static void usage(FILE *out)
 {
 	fputs("usage: stormtrap [-c FILE] [-l ADDR]... [-o SINK]... [-u USERS] [--community "
 	      "NAME]...\n"
-	      "                 [--set KEY=VALUE]... [-T] [--health URL] [--version] [-h]\n"
+	      "                 [-M DIR]... [-m MODULES] [--set KEY=VALUE]... [-T] [--health URL]\n"
+	      "                 [--version] [-h]\n"
+	      "       stormtrap [-c FILE] [-M DIR]... [-m MODULES] [--set KEY=VALUE]... "
+	      "--translate OID...\n"
 	      "\n"
 	      "  -c FILE            YAML configuration file\n"
 	      "  -l ADDR            listen address, udp://IPv4:port or udp://[IPv6]:port "
@@ -59,6 +66,11 @@ static void usage(FILE *out)
 	      "                     (repeatable)\n"
 	      "  -u FILE            SNMPv3 users, snmptrapd.conf createUser syntax\n"
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
+	      "  -M DIR             directory of MIB files, searched recursively (repeatable;\n"
+	      "                     DIR:DIR also works, as in snmptrapd)\n"
+	      "  -m MODULES         MIB modules to load, comma-separated, or ALL (the default)\n"
+	      "  --translate OID... print the name each OID gets in a JSON line, or why none;\n"
+	      "                     exit 0 when every OID has a name, 2 when one has not\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
 	      "  -T                 check the configuration and what start-up needs (directories,\n"
 	      "                     ports, users file, librdkafka properties): list every\n"
@@ -70,8 +82,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Every key can also be set in the environment: STORMTRAP_ + key upper-cased,\n"
 	      "dots as __ (STORMTRAP_INGEST__BACKEND=recvmmsg).\n"
-	      "Signals: TERM/INT drain and exit, HUP reload users and communities and reopen\n"
-	      "files, USR1 print counters.\n",
+	      "Signals: TERM/INT drain and exit, HUP reload users, communities and MIBs and\n"
+	      "reopen files, USR1 print counters.\n",
 	      out);
 }
 
@@ -113,6 +125,33 @@ static void errs_print(const st_errs_t *errs)
 }
 
 /*
+ * One flag's value into a list key. -M and -m take snmptrapd's forms:
+ * DIR:DIR and MOD,MOD, each item possibly with snmptrapd's leading '+'
+ * (add to the defaults; there are none here, so it changes nothing).
+ */
+static int list_add_flag(st_config_t *cfg, const char *key, const char *value, char *err,
+                         size_t errlen)
+{
+	const char *sep = strcmp(key, "mibs.dirs") == 0      ? ":"
+	                  : strcmp(key, "mibs.modules") == 0 ? ","
+	                                                     : NULL;
+	char *copy, *item, *save = NULL;
+	int rc = 0;
+
+	if (!sep)
+		return st_config_list_add(cfg, key, value, err, errlen);
+	if (!(copy = strdup(value))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (item = strtok_r(copy, sep, &save); item && rc == 0; item = strtok_r(NULL, sep, &save))
+		if (*item == '+' ? item[1] : *item)
+			rc = st_config_list_add(cfg, key, item + (*item == '+'), err, errlen);
+	free(copy);
+	return rc;
+}
+
+/*
  * defaults < file < environment < --set < flags. A source that fails
  * leaves the configuration as it was and the next one is applied anyway,
  * so one run names every bad source; the cross-key checks run only when
@@ -150,8 +189,8 @@ static int config_build(const st_cli_t *cli, st_config_t *cfg, st_errs_t *errs)
 	    st_config_set(cfg, "users_file", cli->users_file, "-u", err, sizeof(err)) < 0)
 		errs_add(err, errs);
 	for (size_t i = 0; i < cli->nlists; i++)
-		if (st_config_list_add(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err,
-		                       sizeof(err)) < 0)
+		if (list_add_flag(cfg, cli->lists[2 * i], cli->lists[2 * i + 1], err, sizeof(err)) <
+		    0)
 			errs_add(err, errs);
 	if (errs->n + errs->more == before && st_config_validate(cfg, err, sizeof(err)) < 0)
 		errs_add(err, errs);
@@ -163,7 +202,7 @@ static int config_build(const st_cli_t *cli, st_config_t *cfg, st_errs_t *errs)
 
 static int cli_parse(int argc, char **argv, st_cli_t *cli)
 {
-	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN, OPT_HEALTH };
+	enum { OPT_COMMUNITY = 256, OPT_SET, OPT_VERSION, OPT_MARKDOWN, OPT_HEALTH, OPT_TRANSLATE };
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"listen", required_argument, NULL, 'l'},
@@ -175,6 +214,9 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {"config-markdown", no_argument, NULL, OPT_MARKDOWN},
 	        {"health", required_argument, NULL, OPT_HEALTH},
+	        {"mibdirs", required_argument, NULL, 'M'},
+	        {"mibs", required_argument, NULL, 'm'},
+	        {"translate", no_argument, NULL, OPT_TRANSLATE},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -184,16 +226,20 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 	cli->lists = calloc((size_t)argc * 2, sizeof(char *));
 	if (!cli->sets || !cli->lists)
 		return -1;
-	while ((c = getopt_long(argc, argv, "c:l:o:u:Th", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:o:u:M:m:Th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cli->config_file = optarg;
 			break;
 		case 'l':
 		case 'o':
+		case 'M':
+		case 'm':
 		case OPT_COMMUNITY:
 			cli->lists[2 * cli->nlists] = c == 'l'   ? "listen"
 			                              : c == 'o' ? "output"
+			                              : c == 'M' ? "mibs.dirs"
+			                              : c == 'm' ? "mibs.modules"
 			                                         : "communities";
 			cli->lists[2 * cli->nlists + 1] = optarg;
 			cli->nlists++;
@@ -206,6 +252,9 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 			break;
 		case 'T':
 			cli->check = 1;
+			break;
+		case OPT_TRANSLATE:
+			cli->translate = 1;
 			break;
 		case OPT_VERSION:
 			printf("stormtrap %s\n", ST_VERSION);
@@ -231,7 +280,14 @@ static int cli_parse(int argc, char **argv, st_cli_t *cli)
 			return -1;
 		}
 	}
-	if (optind < argc) {
+	if (cli->translate) {
+		cli->oids = argv + optind;
+		cli->noids = (size_t)(argc - optind);
+		if (!cli->noids) {
+			fprintf(stderr, "stormtrap: --translate: no OID given\n");
+			return -1;
+		}
+	} else if (optind < argc) {
 		fprintf(stderr, "stormtrap: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return -1;
@@ -244,6 +300,21 @@ static unsigned ncores(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/* "loaded MIBs: ..." after a load at start or on reload */
+static void log_mibs(const char *what, const st_config_t *cfg, const st_mib_stats_t *stats)
+{
+	if (!cfg->mibs_dirs.n) {
+		st_log(ST_LOG_INFO, "%s: none (no mibs.dirs): numeric names only", what);
+		return;
+	}
+	st_log(ST_LOG_INFO,
+	       "%s: %u modules (%u failed), %u names, %u notifications, %llu KiB, from %zu "
+	       "director%s",
+	       what, stats->modules, stats->failed, stats->nodes, stats->notifications,
+	       (unsigned long long)(stats->bytes + 1023) / 1024, cfg->mibs_dirs.n,
+	       cfg->mibs_dirs.n == 1 ? "y" : "ies");
 }
 
 static int load_users(const st_config_t *cfg, st_usm_users_t **users, char *err, size_t errlen)
@@ -373,6 +444,18 @@ static int runtime_build(st_app_t *app, char *err, size_t errlen)
 	if ((rc = load_users(cfg, &users, err, errlen)) < 0)
 		return rc;
 	app->nusers = users ? st_usm_users_count(users) : 0;
+	{
+		st_mib_t *mib = NULL;
+		st_mib_stats_t stats;
+
+		if ((rc = st_mibs_load(cfg, &mib, &stats, err, errlen)) < 0) {
+			st_usm_users_free(users);
+			return rc;
+		}
+		st_mibs_publish(rt, mib, &stats);
+		if (mib)
+			log_mibs("loaded MIBs", cfg, &stats);
+	}
 	uconf = (st_usm_conf_t){
 	        .engine_id = cfg->snmp_engine_id.v,
 	        .engine_id_len = cfg->snmp_engine_id.len,
@@ -417,12 +500,29 @@ static void runtime_free(st_rt_t *rt)
 	free(rt->sinks);
 	st_usm_free(rt->usm);
 	st_auth_free(atomic_load(&rt->auth));
+	st_mib_free(atomic_load(&rt->mib));
 	for (unsigned i = 0; i < rt->nlis; i++)
 		free(rt->lis[i].uri);
 	free(rt->lis);
 }
 
-/* SIGHUP: users, communities and files; keep the old on any error */
+/* SIGHUP: the MIBs, built here while workers go on with the old ones */
+static void reload_mibs(st_app_t *app, const st_config_t *cfg)
+{
+	st_mib_t *mib = NULL;
+	st_mib_stats_t stats;
+	char err[1024];
+
+	if (st_mibs_load(cfg, &mib, &stats, err, sizeof(err)) < 0) {
+		st_mibs_failed(&app->rt);
+		st_log(ST_LOG_ERROR, "reload: %s; keeping the running MIBs", err);
+		return;
+	}
+	st_mibs_publish(&app->rt, mib, &stats);
+	log_mibs("reloaded MIBs", cfg, &stats);
+}
+
+/* SIGHUP: MIBs, users, communities and files; keep the old on any error */
 static void reload(st_app_t *app)
 {
 	st_config_t cfg;
@@ -438,6 +538,7 @@ static void reload(st_app_t *app)
 		errs_free(&errs);
 		return;
 	}
+	reload_mibs(app, &cfg);
 	if (load_users(&cfg, &users, err, sizeof(err)) < 0 ||
 	    (users && st_usm_users_check(users, err, sizeof(err)) < 0)) {
 		st_log(ST_LOG_ERROR, "reload: %s; keeping the running users and communities", err);
@@ -482,6 +583,30 @@ static int check_only(st_app_t *app)
 	return n == 0 ? 0 : 1;
 }
 
+/* --translate OID...: what the collector would name each OID */
+static int translate_only(st_app_t *app)
+{
+	st_mib_t *mib = NULL;
+	st_mib_stats_t stats;
+	char err[1024];
+	int code = 1;
+
+	if (!app->cfg.mibs_dirs.n) {
+		fprintf(stderr, "stormtrap: --translate: no MIBs to translate with: give -M DIR or "
+		                "set mibs.dirs\n");
+		goto out;
+	}
+	if (st_mibs_load(&app->cfg, &mib, &stats, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stormtrap: %s\n", err);
+		goto out;
+	}
+	code = st_mibs_translate(mib, app->cli.oids, app->cli.noids, stdout) ? 2 : 0;
+out:
+	st_mib_free(mib);
+	st_config_free(&app->cfg);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	static st_app_t app;
@@ -504,6 +629,8 @@ int main(int argc, char **argv)
 	             app.cfg.log_format == ST_CONFIG_LOG_FORMAT_JSON);
 	if (app.cli.check)
 		return check_only(&app);
+	if (app.cli.translate)
+		return translate_only(&app);
 
 	/* signals go to the main thread only: block them before any thread */
 	sigemptyset(&sigs);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "mibs.h"
 
 static const struct {
 	const char *name, *labels, *help;
@@ -150,6 +151,8 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 		       "Engines evicted from the USM cache to stay within usm.max_engines");
 		fprintf(out, "stormtrap_usm_engine_evictions_total %" PRIu64 "\n", cs.evictions);
 	}
+
+	st_mibs_metrics(rt, out);
 
 	if (rt->nsinks) {
 		st_sink_stats_t st[rt->nsinks];

@@ -22,6 +22,7 @@
 
 #include "collector.h"
 #include "http.h"
+#include "mibs.h"
 #include "preflight.h"
 
 /* counts what it passes on, so the caller learns how many there were */
@@ -68,12 +69,35 @@ static void preflight_ports(const st_config_t *cfg, st_preflight_ctx_t *ctx)
 		preflight_report(err, ctx);
 }
 
+/*
+ * The MIBs are loaded as at start. Broken modules do not stop the start, so
+ * they are no problem here either: each parser message is logged (warn, on
+ * stderr, "mib: FILE:LINE: ..."), and only a load that fails as a whole is
+ * one (docs/MIB.md).
+ */
+static void preflight_mibs(const st_config_t *cfg, st_preflight_ctx_t *ctx)
+{
+	st_mib_t *mib = NULL;
+	st_mib_stats_t stats;
+	char err[1024];
+
+	if (st_mibs_load(cfg, &mib, &stats, err, sizeof(err)) < 0) {
+		preflight_report(err, ctx);
+		return;
+	}
+	if (mib)
+		st_log(ST_LOG_INFO, "MIBs: %u modules loaded, %u failed, %u names, %u messages",
+		       stats.modules, stats.failed, stats.nodes, stats.messages);
+	st_mib_free(mib);
+}
+
 int st_preflight(const st_config_t *cfg, const st_sink_conf_t *sconf, st_sink_report_fn report,
                  void *arg)
 {
 	st_preflight_ctx_t ctx = {.report = report, .arg = arg};
 
 	preflight_users(cfg, &ctx);
+	preflight_mibs(cfg, &ctx);
 	preflight_ports(cfg, &ctx);
 	for (size_t i = 0; i < cfg->output.n; i++)
 		if (st_sink_check(cfg->output.v[i], sconf, preflight_report, &ctx) == -ENOMEM)

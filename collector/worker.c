@@ -293,9 +293,8 @@ int st_auth_allows(const st_auth_t *auth, const uint8_t *community, size_t len)
 	return 0;
 }
 
-void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth)
+void st_rt_quiesce(st_rt_t *rt)
 {
-	st_auth_t *old = atomic_exchange(&rt->auth, auth);
 	uint64_t epoch = atomic_fetch_add(&rt->auth_epoch, 1) + 1;
 
 	/* wait until every worker has started a batch since (or is idle) */
@@ -303,6 +302,13 @@ void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth)
 		while (atomic_load(&rt->workers[w].epoch) < epoch &&
 		       atomic_load(&rt->threads_running))
 			usleep(1000);
+}
+
+void st_rt_swap_auth(st_rt_t *rt, st_auth_t *auth)
+{
+	st_auth_t *old = atomic_exchange(&rt->auth, auth);
+
+	st_rt_quiesce(rt);
 	st_auth_free(old);
 }
 
@@ -639,6 +645,18 @@ static int worker_encode(st_worker_t *wk, const st_rec_t *rec, st_json_info_t *i
 	int len;
 
 	memset(&meta, 0, sizeof(meta));
+	if (wk->mib) {
+		int unknown = st_mib_translate(wk->mib, &wk->msg, &wk->names, wk->mib_vb,
+		                               ST_SNMP_MAX_VARBINDS, wk->mib_arena, ST_MIB_ARENA);
+
+		if (unknown > 0)
+			st_counter_add(&wk->ctr[ST_CTR_MIB_UNKNOWN], (uint64_t)unknown);
+		/* the buffer holds a full arena and a datagram of any size; only
+		 * hundreds of very long enumeration labels (counted, not in the
+		 * arena) could pass it: then the line goes without names */
+		if (st_json_bound_names(rec->len, &wk->names) <= wk->json_cap)
+			meta.names = &wk->names;
+	}
 	meta.time = rec->ts;
 	meta.collector = rt->name;
 	meta.src = &rec->src.sa;
@@ -780,6 +798,7 @@ static void *worker_main(void *arg)
 
 		atomic_store(&wk->epoch, atomic_load(&rt->auth_epoch));
 		auth = atomic_load(&rt->auth);
+		wk->mib = atomic_load(&rt->mib);
 		for (unsigned i = 0; i < rt->ningest; i++) {
 			st_ring_t *ring = &rt->rings[i * rt->nworkers + wk->id];
 			const st_rec_t *rec;
@@ -810,6 +829,10 @@ static void worker_free(st_worker_t *wk)
 {
 	st_usm_worker_free(wk->usm);
 	free(wk->json);
+	free(wk->mib_vb);
+	free(wk->mib_arena);
+	wk->mib_vb = NULL;
+	wk->mib_arena = NULL;
 	free(wk->dedup);
 	free(wk->reports);
 	free(wk->acks);
@@ -830,13 +853,17 @@ int st_worker_start(st_rt_t *rt, char *err, size_t errlen)
 		wk->rt = rt;
 		wk->id = w;
 		atomic_init(&wk->epoch, UINT64_MAX);
-		wk->json_cap = st_json_bound(ST_DGRAM_MAX);
+		wk->json_cap = st_json_bound(ST_DGRAM_MAX) +
+		               ST_JSON_NAMES_BOUND(ST_MIB_ARENA, ST_SNMP_MAX_VARBINDS);
 		wk->json = malloc(wk->json_cap);
+		wk->mib_vb = calloc(ST_SNMP_MAX_VARBINDS, sizeof(*wk->mib_vb));
+		wk->mib_arena = malloc(ST_MIB_ARENA);
 		wk->dedup = calloc(1, sizeof(*wk->dedup));
 		wk->reports = calloc(1, sizeof(*wk->reports));
 		wk->acks = calloc(1, sizeof(st_acks_t));
 		wk->usm = st_usm_worker_new(rt->usm);
-		if (!wk->json || !wk->dedup || !wk->reports || !wk->acks || !wk->usm) {
+		if (!wk->json || !wk->mib_vb || !wk->mib_arena || !wk->dedup || !wk->reports ||
+		    !wk->acks || !wk->usm) {
 			snprintf(err, errlen, "worker/%u: out of memory", w);
 			return -ENOMEM;
 		}

@@ -16,15 +16,25 @@
  *    and echoes community, request-id and variable bindings;
  *  - a v3 message with the priv flag has its "encrypted" octets decoded as
  *    if they were plaintext (a fuzzer cannot encrypt), and a v3 plaintext
- *    inform is answered through st_snmp_encode_scoped/_v3 and read back.
+ *    inform is answered through st_snmp_encode_scoped/_v3 and read back;
+ *  - with MIB translation on (st_mib_translate over a small MIB written at
+ *    start: enumerations, BITS, DISPLAY-HINTs for strings and integers, a
+ *    table, a NOTIFICATION-TYPE and an SMIv1 TRAP-TYPE; ST_FUZZ_MIB_DIRS,
+ *    DIR:DIR, adds e.g. the standard set), names.bytes is the sum of the
+ *    annotations, the line fits in st_json_bound_names() bytes (allocated
+ *    at exactly that size) and is valid JSON, and names with nothing in
+ *    them leave the line byte for byte as without.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "st_codec.h"
+#include "st_mib.h"
 
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \
@@ -277,6 +287,141 @@ static void check_json(const st_msg_t *m, const uint8_t *data, size_t size)
 	free(out);
 }
 
+/* ------------------------------------------------------------------ */
+/* MIB translation                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Self-contained modules (rooted at iso, no imports), so the target needs
+ * no MIB files; their OIDs are what make-corpus's translate seeds use. */
+static const char FUZZ_MIB[] =
+        "FUZZ-MIB DEFINITIONS ::= BEGIN\n"
+        "fz OBJECT IDENTIFIER ::= { iso 3 6 1 4 1 99993 }\n"
+        "FzMac ::= TEXTUAL-CONVENTION\n DISPLAY-HINT \"1x:\"\n STATUS current\n"
+        " DESCRIPTION \"MAC.\"\n SYNTAX OCTET STRING (SIZE (6))\n"
+        "FzDate ::= TEXTUAL-CONVENTION\n DISPLAY-HINT \"2d-1d-1d,1d:1d:1d.1d,1a1d:1d\"\n"
+        " STATUS current\n DESCRIPTION \"Date.\"\n SYNTAX OCTET STRING (SIZE (8 | 11))\n"
+        "FzTenths ::= TEXTUAL-CONVENTION\n DISPLAY-HINT \"d-1\"\n STATUS current\n"
+        " DESCRIPTION \"Tenths.\"\n SYNTAX INTEGER\n"
+        "FzText ::= TEXTUAL-CONVENTION\n DISPLAY-HINT \"255a\"\n STATUS current\n"
+        " DESCRIPTION \"Text.\"\n SYNTAX OCTET STRING (SIZE (0..255))\n"
+        "fzTable OBJECT-TYPE\n SYNTAX SEQUENCE OF FzEntry\n MAX-ACCESS not-accessible\n"
+        " STATUS current\n DESCRIPTION \"Table.\"\n ::= { fz 1 }\n"
+        "fzEntry OBJECT-TYPE\n SYNTAX FzEntry\n MAX-ACCESS not-accessible\n STATUS current\n"
+        " DESCRIPTION \"Row.\"\n INDEX { fzIndex }\n ::= { fzTable 1 }\n"
+        "FzEntry ::= SEQUENCE { fzIndex INTEGER, fzState INTEGER, fzFlags BITS,\n"
+        " fzMac FzMac, fzDate FzDate, fzLevel FzTenths, fzText FzText }\n"
+        "fzIndex OBJECT-TYPE\n SYNTAX INTEGER (1..2147483647)\n MAX-ACCESS read-only\n"
+        " STATUS current\n DESCRIPTION \"Index.\"\n ::= { fzEntry 1 }\n"
+        "fzState OBJECT-TYPE\n SYNTAX INTEGER { idle(1), busy(2), broken(-3) }\n"
+        " MAX-ACCESS read-only\n STATUS current\n DESCRIPTION \"State.\"\n ::= { fzEntry 2 }\n"
+        "fzFlags OBJECT-TYPE\n SYNTAX BITS { red(0), green(1), blue(2), spare(9) }\n"
+        " MAX-ACCESS read-only\n STATUS current\n DESCRIPTION \"Flags.\"\n ::= { fzEntry 3 }\n"
+        "fzMac OBJECT-TYPE\n SYNTAX FzMac\n MAX-ACCESS read-only\n STATUS current\n"
+        " DESCRIPTION \"MAC.\"\n ::= { fzEntry 4 }\n"
+        "fzDate OBJECT-TYPE\n SYNTAX FzDate\n MAX-ACCESS read-only\n STATUS current\n"
+        " DESCRIPTION \"Date.\"\n ::= { fzEntry 5 }\n"
+        "fzLevel OBJECT-TYPE\n SYNTAX FzTenths\n MAX-ACCESS read-only\n STATUS current\n"
+        " DESCRIPTION \"Level.\"\n ::= { fzEntry 6 }\n"
+        "fzText OBJECT-TYPE\n SYNTAX FzText\n MAX-ACCESS read-only\n STATUS current\n"
+        " DESCRIPTION \"Text.\"\n ::= { fzEntry 7 }\n"
+        "fzAlarm NOTIFICATION-TYPE\n OBJECTS { fzState }\n STATUS current\n"
+        " DESCRIPTION \"Alarm.\"\n ::= { fz 0 1 }\n"
+        "END\n";
+
+static const char FUZZ_V1_MIB[] = "FUZZ-V1-MIB DEFINITIONS ::= BEGIN\n"
+                                  "fzV1 OBJECT IDENTIFIER ::= { iso 3 6 1 4 1 99994 }\n"
+                                  "fzV1Overheat TRAP-TYPE\n ENTERPRISE fzV1\n"
+                                  " DESCRIPTION \"Too hot.\"\n ::= 17\n"
+                                  "END\n";
+
+static st_mib_t *mib;
+static st_json_vbname_t vbnames[ST_SNMP_MAX_VARBINDS];
+static char arena[256 * 1024];
+
+static void write_module(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	CHECK(fputs(text, f) >= 0);
+	CHECK(fclose(f) == 0);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char tmpl[] = "/tmp/fuzz-mib-XXXXXX", path[600], err[512];
+	const char *extra = getenv("ST_FUZZ_MIB_DIRS");
+	char *copy = extra ? strdup(extra) : NULL, *save = NULL;
+	const char *dirs[34] = {NULL};
+	size_t n = 0;
+	const uint32_t mac[] = {1, 3, 6, 1, 4, 1, 99993, 1, 1, 4, 7};
+	const st_mib_node_t *node;
+	size_t suffix;
+
+	(void)argc;
+	(void)argv;
+	CHECK(mkdtemp(tmpl) != NULL);
+	write_module(tmpl, "fuzz.txt", FUZZ_MIB);
+	write_module(tmpl, "fuzz-v1.txt", FUZZ_V1_MIB);
+	dirs[n++] = tmpl;
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && n < 33;
+	     d = strtok_r(NULL, ":", &save))
+		dirs[n++] = d;
+	CHECK(st_mib_load(dirs, NULL, NULL, &mib, NULL, err, sizeof(err)) == 0);
+	/* the renderers are reached: the MAC column has its hint */
+	node = st_mib_lookup(mib, mac, sizeof(mac) / sizeof(mac[0]), &suffix);
+	CHECK(node && suffix == 1 && st_mib_node_hint(mib, node));
+	snprintf(path, sizeof(path), "%s/fuzz.txt", tmpl);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fuzz-v1.txt", tmpl);
+	unlink(path);
+	rmdir(tmpl);
+	free(copy);
+	return 0;
+}
+
+static void check_names(const st_msg_t *m, size_t size)
+{
+	static st_json_names_t names, empty;
+	st_json_meta_t meta = {.collector = "fuzz", .names = &names};
+	size_t sum, bound;
+	char *out, *plain;
+	int n, pn;
+
+	CHECK(st_mib_translate(mib, m, &names, vbnames, ST_SNMP_MAX_VARBINDS, arena,
+	                       sizeof(arena)) >= 0);
+	sum = names.trap_name_len;
+	for (size_t i = 0; i < names.nvb; i++)
+		sum += vbnames[i].name_len + vbnames[i].enum_len + vbnames[i].bits_len +
+		       vbnames[i].display_len;
+	CHECK(names.bytes == sum);
+	bound = st_json_bound_names(size, &names);
+	out = malloc(bound);
+	CHECK(out != NULL);
+	n = st_json_encode(m, &meta, out, bound, NULL);
+	CHECK(n > 0 && (size_t)n <= bound);
+	CHECK(json_line_valid(out, (size_t)n));
+
+	/* names that say nothing: the line as without names */
+	plain = malloc(st_json_bound(size));
+	CHECK(plain != NULL);
+	meta.names = NULL;
+	pn = st_json_encode(m, &meta, plain, st_json_bound(size), NULL);
+	CHECK(pn > 0 && pn <= n);
+	memset(vbnames, 0, sizeof(vbnames[0]) * names.nvb);
+	empty = (st_json_names_t){.vb = vbnames, .nvb = names.nvb};
+	meta.names = &empty;
+	CHECK(st_json_encode(m, &meta, out, bound, NULL) == pn);
+	CHECK(memcmp(out, plain, (size_t)pn) == 0);
+	free(plain);
+	free(out);
+}
+
 /* v1/v2c inform: the Response must echo it */
 static void check_response(const st_msg_t *m, size_t size)
 {
@@ -343,6 +488,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(msg.version == ST_SNMP_V1 || msg.version == ST_SNMP_V2C || msg.version == ST_SNMP_V3);
 	check_oids(&msg);
 	check_json(&msg, data, size);
+	check_names(&msg, size);
 
 	if (msg.have_pdu && msg.pdu.type == ST_PDU_INFORM) {
 		if (msg.version == ST_SNMP_V3)
@@ -356,6 +502,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(msg.have_pdu);
 			check_oids(&msg);
 			check_json(&msg, data, size);
+			check_names(&msg, size);
 		}
 	}
 	return 0;

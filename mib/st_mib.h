@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "st_codec.h" /* st_msg_t, st_json_names_t (st_mib_translate) */
+
 /** Most sub-identifiers in an OID the structure holds (as the codec) */
 #define ST_MIB_OID_MAX 128
 
@@ -279,6 +281,28 @@ int st_mib_hint_octets(const char *hint, const uint8_t *val, size_t len, char *b
  * @return length written, ST_ERR_MIB_HINT or ST_ERR_MIB_SPACE
  */
 int st_mib_hint_int(const char *hint, int64_t v, char *buf, size_t cap);
+
+/**
+ * @brief The names of a decoded notification, for st_json_encode()
+ * (meta.names): trap_name from the notification OID (a v1 Trap-PDU through
+ * RFC 3584 3.1, see st_mib_lookup_v1trap()), and for each varbind its name
+ * ("IF-MIB::ifOperStatus.7"), the label of an enumerated INTEGER, the set
+ * names of a BITS value, and a DISPLAY-HINT rendering of an OCTET STRING or
+ * integer whose type has one.
+ *
+ * For the hot path: allocates nothing, logs nothing. Rendered text goes to
+ * arena; enumeration labels point into mib. The names are valid while mib,
+ * arena and msg are; annotations that do not fit in arena are left out.
+ * vb[i] belongs to msg->pdu.vb[i]; the varbinds the encoder lifts (the first
+ * sysUpTime.0 and snmpTrapOID.0 of a v2c/v3 PDU) get none.
+ *
+ * @param mib   NULL: no names (out is emptied, 0 returned)
+ * @param vb    room for vbcap entries (ST_SNMP_MAX_VARBINDS covers every message)
+ * @return the number of OIDs no loaded MIB names (the notification OID and
+ *         the varbinds' OIDs) — they keep their numeric form only
+ */
+int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *out,
+                     st_json_vbname_t *vb, size_t vbcap, char *arena, size_t cap);
 
 /** @brief Text for an ST_ERR_MIB_* code. */
 const char *st_mib_strerror(int err);

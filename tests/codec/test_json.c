@@ -1371,3 +1371,190 @@ Test(json, random_varbind_lists_round_trip)
 		json_decref(root);
 	}
 }
+
+/* ------------------------------------------------------------------ */
+/* Names from the MIB translation (meta.names)                        */
+/* ------------------------------------------------------------------ */
+
+#define NM(s) (s), (uint32_t)(sizeof(s) - 1)
+
+/* a v2c linkDown: sysUpTime.0, snmpTrapOID.0, ifOperStatus.7 = 2,
+ * ifPhysAddress.7 = 00:0c:29:a2:b3:c4, a BITS value c0 00, and an OID no
+ * MIB knows = 1 */
+static size_t names_msg(const uint8_t **m)
+{
+	tb_begin(&bld); /* last to first */
+	tb_vb_int(&bld, "1.3.6.1.4.1.99.9", 1);
+	tb_vb_octets(&bld, "1.3.6.1.4.1.99.2.1", ST_BER_OCTETS, "\xc0\x00", 2);
+	tb_vb_octets(&bld, "1.3.6.1.2.1.2.2.1.6.7", ST_BER_OCTETS, "\x00\x0c\x29\xa2\xb3\xc4", 6);
+	tb_vb_int(&bld, "1.3.6.1.2.1.2.2.1.8.7", 2);
+	tb_vb_oid(&bld, "1.3.6.1.6.3.1.1.4.1.0", "1.3.6.1.6.3.1.1.5.3");
+	tb_vb_uint(&bld, "1.3.6.1.2.1.1.3.0", ST_BER_TIMETICKS, 4242);
+	return tb_finish(&bld, ST_SNMP_V2C, ST_PDU_TRAPV2, 7, "public", 6, m);
+}
+
+Test(json, names_are_additive_members)
+{
+	st_json_meta_t meta = default_meta();
+	st_json_vbname_t vb[6];
+	st_json_names_t names = {.vb = vb, .nvb = 6};
+	static char plain[8192];
+	const uint8_t *m;
+	size_t n = names_msg(&m);
+	int plain_len, len;
+	json_t *root, *v, *bits;
+	static const char *const order[] = {"uptime", "trap_oid", "trap_name", "varbinds", NULL};
+
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+	plain_len = st_json_encode(&msg, &meta, plain, sizeof(plain), NULL);
+	cr_assert_gt(plain_len, 0);
+
+	memset(vb, 0, sizeof(vb));
+	/* names of lifted varbinds are never written */
+	vb[0] = (st_json_vbname_t){.name = NM("SNMPv2-MIB::sysUpTime.0")};
+	vb[1] = (st_json_vbname_t){.name = NM("SNMPv2-MIB::snmpTrapOID.0")};
+	vb[2] = (st_json_vbname_t){.name = NM("IF-MIB::ifOperStatus.7"), .enum_ = NM("down")};
+	vb[3] = (st_json_vbname_t){.name = NM("IF-MIB::ifPhysAddress.7"),
+	                           .display = NM("00:0c:29:a2:b3:c4")};
+	vb[4] = (st_json_vbname_t){.name = NM("ACME-MIB::acmeFlags.1"), .bits = NM("red  green")};
+	names.trap_name = "IF-MIB::linkDown";
+	names.trap_name_len = 16;
+	meta.names = &names;
+	root = encode_flags(&msg, &meta, NULL, 0, &len);
+	key_order(order);
+	str_member(root, "trap_name", "IF-MIB::linkDown");
+	cr_assert_eq(json_array_size(json_object_get(root, "varbinds")), 4);
+	v = varbind(root, 0, "1.3.6.1.2.1.2.2.1.8.7", "Integer32");
+	str_member(v, "name", "IF-MIB::ifOperStatus.7");
+	str_member(v, "enum", "down");
+	int_member(v, "value", 2);
+	absent(v, "display");
+	absent(v, "bits");
+	v = varbind(root, 1, "1.3.6.1.2.1.2.2.1.6.7", "OctetString");
+	str_member(v, "value", "000c29a2b3c4");
+	str_member(v, "encoding", "hex");
+	str_member(v, "display", "00:0c:29:a2:b3:c4");
+	absent(v, "enum");
+	v = varbind(root, 2, "1.3.6.1.4.1.99.2.1", "OctetString");
+	bits = json_object_get(v, "bits");
+	cr_assert(json_is_array(bits));
+	cr_assert_eq(json_array_size(bits), 2, "empty words are skipped");
+	cr_assert_str_eq(json_string_value(json_array_get(bits, 0)), "red");
+	cr_assert_str_eq(json_string_value(json_array_get(bits, 1)), "green");
+	/* an OID without names stays exactly as without MIBs */
+	v = varbind(root, 3, "1.3.6.1.4.1.99.9", "Integer32");
+	absent(v, "name");
+	cr_assert_not_null(strstr(line, "{\"oid\":\"1.3.6.1.4.1.99.9\",\"type\":\"Integer32\","
+	                                "\"value\":1}]"));
+	/* the name sits right after the oid */
+	cr_assert_not_null(strstr(line, "{\"oid\":\"1.3.6.1.2.1.2.2.1.8.7\",\"name\":\"IF-MIB::"
+	                                "ifOperStatus.7\",\"type\":\"Integer32\",\"value\":2,"
+	                                "\"enum\":\"down\"}"));
+	json_decref(root);
+
+	/* names with nothing in them: byte for byte the line without names */
+	memset(vb, 0, sizeof(vb));
+	names = (st_json_names_t){.vb = vb, .nvb = 6};
+	len = st_json_encode(&msg, &meta, line, sizeof(line), NULL);
+	cr_assert_eq(len, plain_len);
+	cr_assert_eq(memcmp(line, plain, (size_t)len), 0);
+	/* and an empty BITS value is an empty array */
+	vb[4].bits = "";
+	root = encode(&msg, &meta, NULL);
+	bits = json_object_get(varbind(root, 2, "1.3.6.1.4.1.99.2.1", "OctetString"), "bits");
+	cr_assert(json_is_array(bits) && json_array_size(bits) == 0);
+	json_decref(root);
+}
+
+Test(json, names_are_escaped_or_left_out)
+{
+	st_json_meta_t meta = default_meta();
+	st_json_vbname_t vb[6];
+	st_json_names_t names = {.vb = vb, .nvb = 4};
+	const uint8_t *m;
+	size_t n = names_msg(&m);
+	json_t *root, *v;
+
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+	memset(vb, 0, sizeof(vb));
+	/* a display hint's 'a' copies whatever octets the value had */
+	vb[2] = (st_json_vbname_t){.name = NM("M::x\"y\\.7"), .enum_ = NM("a\x01\tb")};
+	vb[3] = (st_json_vbname_t){.name = NM("M::\xff"), .display = NM("caf\xc3\xa9 \xc2\x85")};
+	names.trap_name = "T\x7f\n";
+	names.trap_name_len = 3;
+	meta.names = &names;
+	root = encode(&msg, &meta, NULL);
+	str_member(root, "trap_name", "T\x7f\n");
+	v = varbind(root, 0, "1.3.6.1.2.1.2.2.1.8.7", "Integer32");
+	str_member(v, "name", "M::x\"y\\.7");
+	str_member(v, "enum", "a\x01\tb");
+	cr_assert_not_null(strstr(line, "\"enum\":\"a\\u0001\\tb\""));
+	/* not UTF-8: left out, the value is still there */
+	v = varbind(root, 1, "1.3.6.1.2.1.2.2.1.6.7", "OctetString");
+	absent(v, "name");
+	cr_assert_not_null(json_object_get(v, "display"), "%s", line);
+	str_member(v, "display", "caf\xc3\xa9 \xc2\x85");
+	json_decref(root);
+	vb[3].display = "\xe0\x80\x80";
+	vb[3].display_len = 3;
+	root = encode(&msg, &meta, NULL);
+	absent(varbind(root, 1, "1.3.6.1.2.1.2.2.1.6.7", "OctetString"), "display");
+	json_decref(root);
+	/* nvb 4: the BITS varbind (index 4) has no names */
+	vb[4].name = "never";
+	vb[4].name_len = 5;
+	root = encode(&msg, &meta, NULL);
+	absent(varbind(root, 2, "1.3.6.1.4.1.99.2.1", "OctetString"), "name");
+	json_decref(root);
+}
+
+/* st_json_bound_names() on the worst annotations per byte: control
+ * characters (6 characters each), one-letter BITS words, every member on
+ * every varbind of the smallest varbinds, and a full line otherwise. */
+Test(json, bound_names_holds_for_worst_cases)
+{
+	static st_json_vbname_t vb[ST_SNMP_MAX_VARBINDS];
+	static char ctl[64], words[64];
+	st_json_meta_t meta = default_meta();
+	st_json_names_t names = {.vb = vb};
+	static char coll[ST_JSON_COLLECTOR_MAX + 1];
+
+	memset(coll, 0x01, ST_JSON_COLLECTOR_MAX);
+	meta.collector = coll;
+	memset(ctl, 0x01, sizeof(ctl));
+	for (size_t i = 0; i < sizeof(words); i++)
+		words[i] = i % 2 ? ' ' : '"';
+	for (unsigned len = 0; len <= sizeof(ctl); len += 16) {
+		for (unsigned count = 0; count <= ST_SNMP_MAX_VARBINDS; count += 128) {
+			const uint8_t *m;
+			size_t n;
+			int out;
+
+			tb_begin(&bld);
+			for (unsigned i = 0; i < count; i++)
+				tb_vb_null(&bld, "2.47", ST_BER_NOSUCHINSTANCE);
+			n = tb_finish(&bld, ST_SNMP_V2C, ST_PDU_TRAPV2, INT32_MIN, "\x01", 1, &m);
+			cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+			names.nvb = count;
+			names.trap_name = ctl;
+			names.trap_name_len = len;
+			names.bytes = len;
+			for (unsigned i = 0; i < count; i++) {
+				vb[i] = (st_json_vbname_t){ctl,   len, ctl, len,
+				                           words, len, ctl, len};
+				names.bytes += 4 * (size_t)len;
+			}
+			meta.names = &names;
+			meta.raw = m;
+			meta.raw_len = n;
+			out = st_json_encode(&msg, &meta, line, sizeof(line), NULL);
+			cr_assert_gt(out, 0);
+			cr_assert_leq((size_t)out, st_json_bound_names(n, &names), "%u x %u", len,
+			              count);
+			cr_assert_eq(st_json_encode(&msg, &meta, line,
+			                            st_json_bound_names(n, &names), NULL),
+			             out);
+		}
+	}
+	cr_assert_eq(st_json_bound_names(100, NULL), st_json_bound(100));
+}

@@ -1316,6 +1316,10 @@ static const char *const all_keys[][2] = {
         {"snmp.reports.per_source_rate", "STORMTRAP_SNMP__REPORTS__PER_SOURCE_RATE"},
         {"usm.timeliness", "STORMTRAP_USM__TIMELINESS"},
         {"usm.max_engines", "STORMTRAP_USM__MAX_ENGINES"},
+        {"mibs.dirs", "STORMTRAP_MIBS__DIRS"},
+        {"mibs.modules", "STORMTRAP_MIBS__MODULES"},
+        {"mibs.prefer", "STORMTRAP_MIBS__PREFER"},
+        {"mibs.timeout", "STORMTRAP_MIBS__TIMEOUT"},
         {"metrics.listen", "STORMTRAP_METRICS__LISTEN"},
         {"log.level", "STORMTRAP_LOG__LEVEL"},
         {"log.format", "STORMTRAP_LOG__FORMAT"},
@@ -1456,4 +1460,26 @@ Test(config, error_quotes_control_characters_on_one_line)
 	expect_set_error("listen", "udp://\x1b[31m",
 	                 "--set: listen: expected udp://IPv4:port or "
 	                 "udp://[IPv6]:port, got 'udp://\\x1b[31m'");
+}
+
+Test(config, mib_modules_need_directories)
+{
+	st_config_t cfg;
+	char err[512] = "";
+	char *envp[] = {"STORMTRAP_MIBS__MODULES=IF-MIB,SNMPv2-MIB", NULL};
+
+	cr_assert_eq(st_config_init(&cfg), 0);
+	cr_assert_eq(cfg.mibs_dirs.n, 0);
+	cr_assert_eq(cfg.mibs_timeout_ms, 60000);
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st_config_load_env(&cfg, envp, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.mibs_modules.n, 2);
+	cr_assert_str_eq(cfg.mibs_modules.v[1], "SNMPv2-MIB");
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), ST_ERR_CONFIG);
+	cr_assert(strstr(err, "mibs.modules: names MIB modules but mibs.dirs is empty"), "%s", err);
+	cr_assert_eq(st_config_set(&cfg, "mibs.dirs", "/a,/b", NULL, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(cfg.mibs_dirs.n, 2);
+	cr_assert_eq(st_config_validate(&cfg, err, sizeof(err)), 0, "%s", err);
+	st_config_free(&cfg);
 }
