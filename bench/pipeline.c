@@ -14,8 +14,20 @@
  * else. Every message must go through: a failure is reported and makes the
  * exit status non-zero, so a broken pipeline cannot post a fast number.
  *
- * For profiling, each scenario is also run cut short after decode and after
- * USM, so the report shows what each stage costs (ns per message).
+ * For profiling, each scenario is also run cut short after decode, after
+ * USM and after translation, so the report shows what each stage costs (ns
+ * per message).
+ *
+ * The scenarios ending in "-mib" run with MIB translation on, as a worker
+ * does with -M/-m: st_mib_translate() names the notification and every
+ * varbind (name, enumeration label, DISPLAY-HINT rendering) over the
+ * standard MIB set, and the encoder writes those names. Their corpus is the
+ * linkDown the issue describes (ifIndex, ifDescr, ifAdminStatus,
+ * ifOperStatus), every OID of which the standard set names: a message that
+ * comes out with an OID left unnamed is a failure, like a message that does
+ * not decode. The MIB directories are --mibs DIR (repeatable), else
+ * $ST_MIB_DIR, else what scripts/fetch-mibs gathers; when none can be had,
+ * these scenarios are reported as skipped, with the reason.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,12 +42,17 @@
 #include "bench.h"
 #include "captures.h"
 #include "st_codec.h"
+#include "st_mib.h"
 #include "st_usm.h"
 
 #define PIPE_CORPUS_MAX  32
 #define PIPE_ENGINES     16
 #define PIPE_CLOCK_BATCH 64 /* one receive timestamp per this many messages, as recvmmsg */
 #define PIPE_RUNS_MAX    15
+#define PIPE_SCENARIOS   7
+#define PIPE_MIB_DIRS    16
+#define PIPE_MIB_ARENA   (64 * 1024) /* the names of one message */
+#define PIPE_ERR_UNNAMED (-9001)     /* an OID translation left without a name */
 
 typedef struct pipe_dgram {
 	uint8_t *buf;
@@ -49,10 +66,12 @@ typedef struct pipe_scenario {
 	pipe_dgram_t dg[PIPE_CORPUS_MAX];
 	size_t n;
 	int v3;
+	int mib; /* translation on */
 } pipe_scenario_t;
 
-enum { STAGE_DECODE = 0, STAGE_USM = 1, STAGE_JSON = 2, STAGE_COUNT };
-static const char *const stage_names[STAGE_COUNT] = {"decode", "decode+usm", "decode+usm+json"};
+enum { STAGE_DECODE = 0, STAGE_USM = 1, STAGE_MIB = 2, STAGE_JSON = 3, STAGE_COUNT };
+static const char *const stage_names[STAGE_COUNT] = {"decode", "decode+usm", "decode+usm+mib",
+                                                     "decode+usm+mib+json"};
 
 typedef struct pipe_ctx {
 	st_usm_t *usm;
@@ -61,6 +80,10 @@ typedef struct pipe_ctx {
 	char *json;
 	size_t json_cap;
 	struct sockaddr_in src, dst;
+	st_mib_t *mib; /* the standard set, for the -mib scenarios */
+	st_json_names_t names;
+	st_json_vbname_t *vb;
+	char *arena;
 	uint64_t failures;
 	int last_err;
 } pipe_ctx_t;
@@ -156,7 +179,7 @@ static int build_corpus(pipe_scenario_t *sc, size_t *nsc, char *err, size_t errl
 {
 	int rc = 0;
 
-	memset(sc, 0, sizeof(*sc) * 5);
+	memset(sc, 0, sizeof(*sc) * PIPE_SCENARIOS);
 	sc[0] = (pipe_scenario_t){.name = "v2c",
 	                          .target = 2e6,
 	                          .what = "v2c traps: 16 from the bench template (2 varbinds), "
@@ -175,7 +198,19 @@ static int build_corpus(pipe_scenario_t *sc, size_t *nsc, char *err, size_t errl
 	                          .target = 7e5,
 	                          .what = "v3 SHA/AES-128 traps: 16 from the bench sender, "
 	                                  "16 engines, 1 captured from Net-SNMP"};
-	*nsc = 5;
+	sc[5] = (pipe_scenario_t){
+	        .name = "v2c-mib",
+	        .target = 1.5e6,
+	        .mib = 1,
+	        .what = "v2c linkDown traps with translation: 16 from the bench "
+	                "template (ifIndex, ifDescr, ifAdminStatus, ifOperStatus)"};
+	sc[6] = (pipe_scenario_t){.name = "v3-authPriv-mib",
+	                          .v3 = 1,
+	                          .mib = 1,
+	                          .target = 7e5,
+	                          .what = "v3 SHA/AES-128 linkDown traps with translation: 16 from "
+	                                  "the bench sender, 16 engines, the same 4 varbinds"};
+	*nsc = PIPE_SCENARIOS;
 	if ((rc = add_v12(&sc[0], ST_SNMP_V2C, 2, 16)) < 0 ||
 	    (rc = add_dgram(&sc[0], cap_v2c_types, sizeof(cap_v2c_types))) < 0 ||
 	    (rc = add_dgram(&sc[0], cap_v2c_opaque, sizeof(cap_v2c_opaque))) < 0 ||
@@ -185,20 +220,23 @@ static int build_corpus(pipe_scenario_t *sc, size_t *nsc, char *err, size_t errl
 	    (rc = add_dgram(&sc[1], cap_v1_generic, sizeof(cap_v1_generic))) < 0 ||
 	    (rc = add_dgram(&sc[1], cap_v1_specific, sizeof(cap_v1_specific))) < 0 ||
 	    (rc = add_dgram(&sc[2], cap_v3_noauth, sizeof(cap_v3_noauth))) < 0 ||
-	    (rc = add_dgram(&sc[4], cap_v3_authpriv, sizeof(cap_v3_authpriv))) < 0) {
+	    (rc = add_dgram(&sc[4], cap_v3_authpriv, sizeof(cap_v3_authpriv))) < 0 ||
+	    (rc = add_v12(&sc[5], ST_SNMP_V2C, 4, 16)) < 0) {
 		snprintf(err, errlen, "building the corpus: %s", st_strerror(rc));
 		return rc;
 	}
 	if ((rc = add_v3(&sc[3], "bench-auth", ST_USM_AUTH_SHA1, ST_USM_PRIV_NONE, 2, 16, err,
 	                 errlen)) < 0 ||
 	    (rc = add_v3(&sc[4], "bench-priv", ST_USM_AUTH_SHA1, ST_USM_PRIV_AES128, 2, 16, err,
+	                 errlen)) < 0 ||
+	    (rc = add_v3(&sc[6], "bench-priv", ST_USM_AUTH_SHA1, ST_USM_PRIV_AES128, 4, 16, err,
 	                 errlen)) < 0)
 		return rc;
 	return 0;
 }
 
 /* One notification through the pipeline, up to and including @p stage. */
-static inline int one(pipe_ctx_t *c, const pipe_dgram_t *d, int v3, int stage,
+static inline int one(pipe_ctx_t *c, const pipe_dgram_t *d, int v3, int mib, int stage,
                       const struct timespec *now)
 {
 	st_json_meta_t meta = {
@@ -219,8 +257,78 @@ static inline int one(pipe_ctx_t *c, const pipe_dgram_t *d, int v3, int stage,
 		if (rc < 0 || stage == STAGE_USM)
 			return rc;
 	}
+	if (mib) {
+		/* as the worker: every OID of this corpus has a name, and the
+		 * line must fit the buffer with the names */
+		if (st_mib_translate(c->mib, c->msg, &c->names, c->vb, ST_SNMP_MAX_VARBINDS,
+		                     c->arena, PIPE_MIB_ARENA) != 0 ||
+		    !c->names.trap_name)
+			return PIPE_ERR_UNNAMED;
+		if (st_json_bound_names(d->len, &c->names) > c->json_cap)
+			return ST_ERR_JSON_SPACE;
+		if (stage == STAGE_MIB)
+			return 0;
+		meta.names = &c->names;
+	}
 	rc = st_json_encode(c->msg, &meta, c->json, c->json_cap, NULL);
 	return rc < 0 ? rc : 0;
+}
+
+static const char *pipe_strerror(int err)
+{
+	return err == PIPE_ERR_UNNAMED ? "an OID without a name" : st_strerror(err);
+}
+
+/*
+ * The standard MIB set for the -mib scenarios: --mibs directories, else
+ * $ST_MIB_DIR's npm/, netsnmp/ and erlang/, else those of the directory
+ * scripts/fetch-mibs prints (found from this file's path, as the tests find
+ * it). 0, or a reason in why.
+ */
+static int load_mibs(pipe_ctx_t *c, const char **dirs, size_t ndirs, char *why, size_t whylen)
+{
+	char base[1024] = "", sub[3][1100], cmd[1200], err[512];
+	const char *env = getenv("ST_MIB_DIR"), *std[4];
+	st_mib_stats_t st;
+	int rc;
+
+	if (!ndirs) {
+		if (env && *env) {
+			snprintf(base, sizeof(base), "%s", env);
+		} else {
+			char root[1024], line[1024] = "";
+			char *slash;
+			FILE *p;
+			snprintf(root, sizeof(root), "%s", __FILE__);
+			for (int up = 0; up < 2 && (slash = strrchr(root, '/')); up++)
+				*slash = 0; /* bench/pipeline.c -> the root */
+			snprintf(cmd, sizeof(cmd), "'%s/scripts/fetch-mibs' 2>&1", root);
+			p = popen(cmd, "r");
+			while (p && fgets(line, sizeof(line), p))
+				;
+			if (!p || pclose(p) != 0) {
+				line[strcspn(line, "\n")] = 0;
+				snprintf(why, whylen, "no MIB set: scripts/fetch-mibs: %s",
+				         line[0] ? line : "cannot run it");
+				return -1;
+			}
+			line[strcspn(line, "\n")] = 0;
+			snprintf(base, sizeof(base), "%s", line);
+		}
+		static const char *const part[3] = {"npm", "netsnmp", "erlang"};
+		for (int i = 0; i < 3; i++) {
+			snprintf(sub[i], sizeof(sub[i]), "%s/%s", base, part[i]);
+			std[i] = sub[i];
+		}
+		std[3] = NULL;
+		dirs = std;
+	}
+	rc = st_mib_load(dirs, NULL, NULL, &c->mib, &st, err, sizeof(err));
+	if (rc < 0) {
+		snprintf(why, whylen, "no MIB set: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 static double cpu_now(void)
@@ -249,7 +357,7 @@ static double run(pipe_ctx_t *c, const pipe_scenario_t *sc, int stage, uint64_t 
 		for (uint64_t i = 0; i < chunk; i++) {
 			if (i % PIPE_CLOCK_BATCH == 0)
 				clock_gettime(CLOCK_REALTIME, &now);
-			int rc = one(c, &sc->dg[k], sc->v3, stage, &now);
+			int rc = one(c, &sc->dg[k], sc->v3, sc->mib, stage, &now);
 			if (rc < 0) {
 				c->failures++;
 				c->last_err = rc;
@@ -275,11 +383,14 @@ static int cmp_double(const void *a, const void *b)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: st-pipeline [--iterations N | --seconds S] [--runs R] [--scenario NAME]"
-	           " [--json] [--full-only]\n"
+	           " [--mibs DIR]... [--json] [--full-only]\n"
 	           "  --iterations N  messages per run and stage (default: --seconds)\n"
 	           "  --seconds S     CPU seconds per run and stage (default 1)\n"
 	           "  --runs R        runs per scenario; the median is reported (default 3)\n"
-	           "  --scenario NAME only v2c, v1, v3-noAuthNoPriv, v3-authNoPriv or v3-authPriv\n"
+	           "  --scenario NAME only v2c, v1, v3-noAuthNoPriv, v3-authNoPriv, v3-authPriv,\n"
+	           "                  v2c-mib or v3-authPriv-mib\n"
+	           "  --mibs DIR      MIB directory for the -mib scenarios (repeatable; default\n"
+	           "                  $ST_MIB_DIR, else the set scripts/fetch-mibs gathers)\n"
 	           "  --json          machine-readable report\n"
 	           "  --full-only     skip the per-stage runs (for perf record)\n");
 }
@@ -293,10 +404,14 @@ int main(int argc, char **argv)
 	        {"scenario", required_argument, NULL, 'n'},
 	        {"json", no_argument, NULL, 'j'},
 	        {"full-only", no_argument, NULL, 'f'},
+	        {"mibs", required_argument, NULL, 'm'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
-	static pipe_scenario_t sc[5];
+	static pipe_scenario_t sc[PIPE_SCENARIOS];
+	const char *mib_dirs[PIPE_MIB_DIRS + 1] = {NULL};
+	size_t nmib_dirs = 0;
+	char mib_skip[600] = "";
 	st_usm_conf_t conf = {.timeliness = ST_USM_TIMELINESS_LEARN};
 	st_usm_users_t *users = NULL;
 	pipe_ctx_t c = {0};
@@ -328,6 +443,13 @@ int main(int argc, char **argv)
 		case 'f':
 			full_only = 1;
 			break;
+		case 'm':
+			if (nmib_dirs == PIPE_MIB_DIRS) {
+				fprintf(stderr, "st-pipeline: at most %d --mibs\n", PIPE_MIB_DIRS);
+				return 1;
+			}
+			mib_dirs[nmib_dirs++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -347,9 +469,13 @@ int main(int argc, char **argv)
 	c.dst.sin_addr.s_addr = htonl(0xc000020au); /* 192.0.2.10 */
 	c.dst.sin_port = htons(162);
 	c.msg = malloc(sizeof(*c.msg));
-	c.json_cap = st_json_bound(ST_USM_MSG_MAX);
+	/* room for a full arena of names, as the worker sizes its buffer */
+	c.json_cap = st_json_bound(ST_USM_MSG_MAX) +
+	             ST_JSON_NAMES_BOUND(PIPE_MIB_ARENA, ST_SNMP_MAX_VARBINDS);
 	c.json = malloc(c.json_cap);
-	if (!c.msg || !c.json) {
+	c.vb = calloc(ST_SNMP_MAX_VARBINDS, sizeof(*c.vb));
+	c.arena = malloc(PIPE_MIB_ARENA);
+	if (!c.msg || !c.json || !c.vb || !c.arena) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
@@ -366,15 +492,26 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < nsc; i++) {
+		if (sc[i].mib && (!only || strcmp(only, sc[i].name) == 0)) {
+			if (load_mibs(&c, mib_dirs, nmib_dirs, mib_skip, sizeof(mib_skip)) < 0 &&
+			    nmib_dirs) {
+				/* directories asked for that do not load: an error */
+				snprintf(err, sizeof(err), "%s", mib_skip);
+				goto out;
+			}
+			break;
+		}
+	}
 
 	if (json)
 		printf("{\"runs\":%u,\"iterations\":%" PRIu64 ",\"seconds\":%g,\"scenarios\":[",
 		       runs, iters, iters ? 0 : seconds);
 	else
 		printf("st-pipeline: messages per second of one core (median of %u runs, %s)\n"
-		       "%-16s %7s %11s %11s %11s %9s  %s\n",
+		       "%-16s %7s %11s %11s %11s %9s %9s  %s\n",
 		       runs, iters ? "fixed iterations" : "CPU-time runs", "scenario", "bytes",
-		       "msgs/s", "ns/msg", "decode ns", "usm ns", "target");
+		       "msgs/s", "ns/msg", "decode ns", "usm ns", "mib ns", "target");
 	for (size_t i = 0; i < nsc; i++) {
 		pipe_scenario_t *s = &sc[i];
 		double rate[STAGE_COUNT][PIPE_RUNS_MAX], med[STAGE_COUNT];
@@ -383,12 +520,22 @@ int main(int argc, char **argv)
 
 		if (only && strcmp(only, s->name) != 0)
 			continue;
+		if (s->mib && !c.mib) {
+			if (json)
+				printf("%s{\"name\":\"%s\",\"skipped\":\"%s\"}", first ? "" : ",",
+				       s->name, mib_skip);
+			else
+				printf("%-16s skipped: %s\n", s->name, mib_skip);
+			first = 0;
+			continue;
+		}
 		for (size_t k = 0; k < s->n; k++)
 			bytes += s->dg[k].len;
 		/* warm up: the USM cache learns the engines, contexts get keyed */
 		run(&c, s, STAGE_JSON, s->n * 4, 0);
 		for (int st = 0; st < STAGE_COUNT; st++) {
-			if ((st == STAGE_USM && !s->v3) || (full_only && st != STAGE_JSON)) {
+			if ((st == STAGE_USM && !s->v3) || (st == STAGE_MIB && !s->mib) ||
+			    (full_only && st != STAGE_JSON)) {
 				med[st] = 0;
 				continue;
 			}
@@ -403,15 +550,19 @@ int main(int argc, char **argv)
 		double ns_usm = s->v3 && med[STAGE_USM] > 0 && ns_dec > 0
 		                        ? 1e9 / med[STAGE_USM] - ns_dec
 		                        : 0;
+		double ns_mib = s->mib && med[STAGE_MIB] > 0 && ns_dec > 0
+		                        ? 1e9 / med[STAGE_MIB] - ns_dec - ns_usm
+		                        : 0;
 		uint64_t fails = c.failures - fail_before;
 		if (json) {
 			printf("%s{\"name\":\"%s\",\"corpus\":%zu,\"avg_bytes\":%.1f,\"what\":\"%"
 			       "s\","
 			       "\"msgs_per_s\":%.0f,\"ns_per_msg\":%.1f,\"decode_ns\":%.1f,"
-			       "\"usm_ns\":%.1f,\"json_ns\":%.1f,\"failures\":%" PRIu64,
+			       "\"usm_ns\":%.1f,\"mib_ns\":%.1f,\"json_ns\":%.1f,"
+			       "\"mib\":%s,\"failures\":%" PRIu64,
 			       first ? "" : ",", s->name, s->n, (double)bytes / s->n, s->what,
-			       med[STAGE_JSON], ns_all, ns_dec, ns_usm, ns_all - ns_dec - ns_usm,
-			       fails);
+			       med[STAGE_JSON], ns_all, ns_dec, ns_usm, ns_mib,
+			       ns_all - ns_dec - ns_usm - ns_mib, s->mib ? "true" : "false", fails);
 			printf(",\"runs_msgs_per_s\":[");
 			for (unsigned r = 0; r < runs; r++)
 				printf("%s%.0f", r ? "," : "", rate[STAGE_JSON][r]);
@@ -421,31 +572,33 @@ int main(int argc, char **argv)
 				       med[STAGE_JSON] >= s->target ? "true" : "false");
 			printf("}");
 		} else {
-			printf("%-16s %7.1f %11.0f %11.1f %11.1f %9.1f  ", s->name,
-			       (double)bytes / s->n, med[STAGE_JSON], ns_all, ns_dec, ns_usm);
+			printf("%-16s %7.1f %11.0f %11.1f %11.1f %9.1f %9.1f  ", s->name,
+			       (double)bytes / s->n, med[STAGE_JSON], ns_all, ns_dec, ns_usm,
+			       ns_mib);
 			if (s->target > 0)
 				printf("%.0f %s", s->target,
 				       med[STAGE_JSON] >= s->target ? "met" : "MISSED");
 			else
 				printf("-");
 			if (fails)
-				printf("  %" PRIu64 " FAILED (%s)", fails, st_strerror(c.last_err));
+				printf("  %" PRIu64 " FAILED (%s)", fails,
+				       pipe_strerror(c.last_err));
 			printf("\n");
 		}
 		first = 0;
 	}
 	if (json)
-		printf("],\"failures\":%" PRIu64 ",\"stages\":[\"%s\",\"%s\",\"%s\"]}\n",
-		       c.failures, stage_names[0], stage_names[1], stage_names[2]);
+		printf("],\"failures\":%" PRIu64 ",\"stages\":[\"%s\",\"%s\",\"%s\",\"%s\"]}\n",
+		       c.failures, stage_names[0], stage_names[1], stage_names[2], stage_names[3]);
 	else {
-		printf("ns/msg = decode + usm + JSON encoding; corpora:\n");
+		printf("ns/msg = decode + usm + mib (translation) + JSON encoding; corpora:\n");
 		for (size_t i = 0; i < nsc; i++)
 			if (!only || strcmp(only, sc[i].name) == 0)
 				printf("  %-16s %s\n", sc[i].name, sc[i].what);
 	}
 	if (c.failures) {
 		snprintf(err, sizeof(err), "%" PRIu64 " messages failed the pipeline: %s",
-		         c.failures, st_strerror(c.last_err));
+		         c.failures, pipe_strerror(c.last_err));
 		goto out;
 	}
 	ret = 0;
@@ -460,7 +613,10 @@ out:
 	for (size_t i = 0; i < nsc; i++)
 		for (size_t k = 0; k < sc[i].n; k++)
 			free(sc[i].dg[k].buf);
+	st_mib_free(c.mib);
 	free(c.msg);
 	free(c.json);
+	free(c.vb);
+	free(c.arena);
 	return ret;
 }
