@@ -746,9 +746,10 @@ static int run_child(load_t *ld, const char *const *want, st_mib_t **out, char *
 	}
 	if (rc == -ENOMEM)
 		return rc;
-	/* the child died or hung: blame the module it was in, if any */
+	/* the child died or hung: blame the module it was in, if any (a child
+	 * that overran the time limit was killed here: that is a timeout) */
 	char msg[256];
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && rc != -ETIMEDOUT)
 		snprintf(msg, sizeof(msg), "parser died (signal %d) in module %s; skipped",
 		         WTERMSIG(status), culprit[0] ? culprit : "?");
 	else

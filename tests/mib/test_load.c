@@ -563,3 +563,42 @@ Test(load, module_name_after_a_long_header)
 	cr_assert_not_null(st_mib_lookup(m, yroot, 3, NULL), "Y-MIB not indexed");
 	st_mib_free(m);
 }
+
+/*
+ * A parse that overruns opts.timeout_s is reported as a timeout in the
+ * module it was in, and the load goes on without that module. The slow
+ * module is 40,000 definitions in one module: libsmi looks names up in a
+ * list, so its parse takes seconds. Before, the parent's SIGKILL was
+ * reported as "parser died (signal 9)".
+ */
+Test(load, timeout_is_reported_as_a_timeout, .timeout = 120)
+{
+	char dir[300], err[256], path[400];
+	const char *dirs[] = {dir, NULL};
+	static const uint32_t zroot[] = {1, 3, 99};
+	st_mib_opts_t opts = {.timeout_s = 1, .log = fix_on_log};
+	static fix_log_t tlog;
+	st_mib_t *m;
+	FILE *f;
+
+	opts.log_ctx = &tlog;
+	tmp_dir(dir, sizeof(dir), "slow");
+	put_at(dir, "z.mib",
+	       "Z-MIB DEFINITIONS ::= BEGIN\nzRoot OBJECT IDENTIFIER ::= { iso 3 99 }\nEND\n");
+	snprintf(path, sizeof(path), "%s/slow.mib", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("SLOW-MIB DEFINITIONS ::= BEGIN\nslowRoot OBJECT IDENTIFIER ::= { iso 3 98 }\n", f);
+	for (int i = 1; i <= 40000; i++)
+		fprintf(f, "slowNode%d OBJECT IDENTIFIER ::= { slowRoot %d }\n", i, i);
+	fputs("END\n", f);
+	fclose(f);
+	int rc = st_mib_load(dirs, NULL, &opts, &m, NULL, err, sizeof(err));
+	rm_rf(dir);
+	cr_assert_eq(rc, 0, "%s", err);
+	int i = fix_log_find(&tlog, "slow.mib", 0, "timed out in module SLOW-MIB");
+	cr_assert_geq(i, 0, "no timeout reported for SLOW-MIB (%d messages: %s)", tlog.n,
+	              tlog.n ? tlog.m[0].msg : "");
+	cr_assert_not_null(st_mib_lookup(m, zroot, 3, NULL), "Z-MIB lost");
+	st_mib_free(m);
+}
