@@ -66,7 +66,9 @@
 #include "spool.h"
 
 #define ST_KAFKA_PROBE_MS     1000  /* how often SPOOL asks whether the cluster is back */
-#define ST_KAFKA_SYNC_MS      1000  /* how often the spool's cursors are persisted */
+#define ST_KAFKA_SYNC_MS      1000  /* how often the spool is synced (fsync: interval) */
+#define ST_KAFKA_MARK_MS      20    /* how often confirmed positions are persisted */
+#define ST_KAFKA_CLOSE_MS     1000  /* journal: close waits this long for deliveries */
 #define ST_KAFKA_REPLAY_BATCH 2048  /* records produced per replay step */
 #define ST_KAFKA_DRAIN_MS     2000  /* close: wait for purged reports */
 #define ST_KAFKA_ERRLOG_MS    30000 /* the same librdkafka error is logged this often */
@@ -79,7 +81,13 @@ typedef struct st_kafka_worker {
 	st_counter_t spooled;  /* appended to the spool */
 	st_counter_t dropped;
 	st_counter_t errors;
-	uint64_t seq; /* messages this worker produced: the order key */
+	st_counter_t full; /* journal: lines refused, journal full */
+	uint64_t seq;      /* messages this worker produced: the order key */
+	/* journal: records encoded since the last flush */
+	uint8_t *buf;
+	size_t len;
+	uint64_t lines;
+	int failed; /* a batch written early (no room) was lost */
 } __attribute__((aligned(64))) st_kafka_worker_t;
 
 #define ST_KAFKA_DIRECT_BIT (1ull << 63)
@@ -96,6 +104,8 @@ typedef struct st_kafka_sink {
 	char *spool_path;
 	uint64_t spool_max;
 	st_spool_t *spool; /* NULL: no spool configured */
+	int journal;       /* acceptance journal: every line goes through the spool */
+	size_t batch_cap;  /* journal: per-worker batch buffer */
 	st_kafka_worker_t *w;
 
 	pthread_t poller;
@@ -108,6 +118,7 @@ typedef struct st_kafka_sink {
 	int64_t last_progress; /* monotonic ms: a delivery, or nothing queued */
 	int64_t next_probe;
 	int64_t next_sync;
+	int64_t next_mark;
 	int rescued_event; /* a delivery report was rescued */
 	int has_pending;   /* a read spool record librdkafka had no room for */
 	st_spool_rec_t pending;
@@ -129,6 +140,8 @@ typedef struct st_kafka_sink {
 	st_counter_t failed_other;
 	st_counter_t lost;             /* failed and not spooled */
 	st_counter_t shutdown_spooled; /* purged at close, into the spool */
+	uint64_t recovered;            /* journal lines found at open */
+	uint64_t recovered_dups;       /* of those, read by the earlier run */
 
 	char *brokers;       /* as the URI names them, for messages */
 	_Atomic int closing; /* kafka_close() purges: that is spooling, not failing */
@@ -213,6 +226,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		atomic_store_explicit(&ks->down_since, 0, memory_order_relaxed);
 		if (token)
 			st_spool_resolve(ks->spool, token - 1);
+		return;
+	}
+	if (ks->journal && atomic_load_explicit(&ks->closing, memory_order_relaxed)) {
+		/* purged at close: the journal still holds it, unconfirmed,
+		 * and the next start sends it */
+		st_counter_add(&ks->shutdown_spooled, 1);
 		return;
 	}
 	switch (m->err) {
@@ -333,26 +352,33 @@ static size_t value_len(const st_sink_rec_t *rec)
 	return rec->len && rec->line[rec->len - 1] == '\n' ? rec->len - 1 : rec->len;
 }
 
+/* the spool/journal record of a line: stamped now, with key and headers */
+static void spool_rec_make(const st_kafka_sink_t *ks, const st_sink_rec_t *rec, const char *key,
+                           size_t klen, st_spool_rec_t *srec)
+{
+	srec->ts_ms = now_real_ms();
+	srec->key = key;
+	srec->key_len = klen;
+	srec->value = rec->line;
+	srec->value_len = value_len(rec);
+	if (ks->headers) {
+		srec->hdrs[0] = (st_spool_hdr_t){"version", 7, rec->version ? rec->version : "",
+		                                 rec->version ? strlen(rec->version) : 0};
+		srec->hdrs[1] = (st_spool_hdr_t){"pdu", 3, rec->pdu ? rec->pdu : "",
+		                                 rec->pdu ? strlen(rec->pdu) : 0};
+		srec->hdrs[2] = (st_spool_hdr_t){"trap_oid", 8, rec->trap_oid ? rec->trap_oid : "",
+		                                 rec->trap_oid_len};
+		srec->nhdrs = 3;
+	}
+}
+
 static st_sink_result_t spool_line(st_kafka_sink_t *ks, st_kafka_worker_t *w,
                                    const st_sink_rec_t *rec, const char *key, size_t klen)
 {
 	st_spool_rec_t srec = {0};
 	int rc;
 
-	srec.ts_ms = now_real_ms();
-	srec.key = key;
-	srec.key_len = klen;
-	srec.value = rec->line;
-	srec.value_len = value_len(rec);
-	if (ks->headers) {
-		srec.hdrs[0] = (st_spool_hdr_t){"version", 7, rec->version ? rec->version : "",
-		                                rec->version ? strlen(rec->version) : 0};
-		srec.hdrs[1] = (st_spool_hdr_t){"pdu", 3, rec->pdu ? rec->pdu : "",
-		                                rec->pdu ? strlen(rec->pdu) : 0};
-		srec.hdrs[2] = (st_spool_hdr_t){"trap_oid", 8, rec->trap_oid ? rec->trap_oid : "",
-		                                rec->trap_oid_len};
-		srec.nhdrs = 3;
-	}
+	spool_rec_make(ks, rec, key, klen, &srec);
 	rc = st_spool_append(ks->spool, &srec);
 	if (rc == -EAGAIN)
 		return ST_SINK_RETRY; /* disengaged meanwhile: produce instead */
@@ -388,6 +414,72 @@ static rd_kafka_resp_err_t produce_line(st_kafka_sink_t *ks, const st_sink_rec_t
 	                         RD_KAFKA_V_END);
 }
 
+/* journal: write the worker's batch with one append; 0 or -errno */
+static int journal_flush_worker(st_kafka_sink_t *ks, st_kafka_worker_t *w)
+{
+	int rc;
+
+	if (w->lines == 0)
+		return 0;
+	rc = st_spool_append_batch(ks->spool, w->buf, w->len, w->lines);
+	if (rc < 0) {
+		st_counter_add(&w->dropped, w->lines);
+		if (rc == -ENOSPC)
+			st_counter_add(&w->full, w->lines);
+		else
+			st_counter_add(&w->errors, 1);
+	} else {
+		st_counter_add(&w->spooled, w->lines);
+	}
+	w->len = 0;
+	w->lines = 0;
+	return rc;
+}
+
+/*
+ * journal: encode the record into the worker's batch; st_sink_flush()
+ * writes the batch into the journal with one write, and only then are the
+ * batch's informs acked. No lock, no allocation, no system call per line
+ * (but the clock, through the vDSO).
+ */
+static st_sink_result_t journal_write(st_kafka_sink_t *ks, st_kafka_worker_t *w,
+                                      const st_sink_rec_t *rec, const char *key, size_t klen)
+{
+	st_spool_rec_t srec = {0};
+	int n;
+
+	spool_rec_make(ks, rec, key, klen, &srec);
+	n = st_spool_encode(&srec, w->buf + w->len, ks->batch_cap - w->len);
+	if (n == -ENOBUFS && w->lines) {
+		/* no room: write the batch now, and remember a failure for
+		 * the flush that acks its informs */
+		if (journal_flush_worker(ks, w) < 0)
+			w->failed = 1;
+		n = st_spool_encode(&srec, w->buf, ks->batch_cap);
+	}
+	if (n == -ENOBUFS) {
+		/* larger than a whole batch: on its own */
+		n = st_spool_append(ks->spool, &srec);
+		if (n == 0) {
+			st_counter_add(&w->spooled, 1);
+			st_counter_add(&w->accepted, 1);
+			return ST_SINK_ACCEPTED;
+		}
+		if (n == -ENOSPC)
+			st_counter_add(&w->full, 1);
+	}
+	if (n < 0) {
+		st_counter_add(&w->dropped, 1);
+		if (n != -ENOSPC && n != -E2BIG)
+			st_counter_add(&w->errors, 1);
+		return ST_SINK_DROPPED;
+	}
+	w->len += (size_t)n;
+	w->lines++;
+	st_counter_add(&w->accepted, 1);
+	return ST_SINK_ACCEPTED;
+}
+
 static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_sink_rec_t *rec)
 {
 	st_kafka_sink_t *ks = sink->impl;
@@ -396,6 +488,8 @@ static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_s
 	size_t klen;
 
 	rec_key(ks, rec, &key, &klen);
+	if (ks->journal)
+		return journal_write(ks, w, rec, key, klen);
 	for (int tries = 0; tries < 4; tries++) {
 		rd_kafka_resp_err_t err;
 		st_sink_result_t res;
@@ -432,8 +526,17 @@ static st_sink_result_t kafka_write(st_sink_t *sink, unsigned worker, const st_s
 
 static st_sink_result_t kafka_flush(st_sink_t *sink, unsigned worker)
 {
-	/* every accepted line is already in librdkafka's queue or the spool */
-	return ST_SINK_ACCEPTED;
+	st_kafka_sink_t *ks = sink->impl;
+	st_kafka_worker_t *w = &ks->w[worker];
+	int failed;
+
+	/* memory: every accepted line is already in librdkafka's queue or
+	 * the spool */
+	if (!ks->journal)
+		return ST_SINK_ACCEPTED;
+	failed = journal_flush_worker(ks, w) < 0 || w->failed;
+	w->failed = 0;
+	return failed ? ST_SINK_DROPPED : ST_SINK_ACCEPTED;
 }
 
 /* ---- the poller ------------------------------------------------------------ */
@@ -467,9 +570,16 @@ static int cluster_probe(st_kafka_sink_t *ks)
  */
 static void enter_spool(st_kafka_sink_t *ks, int64_t now, const char *why)
 {
-	st_sink_log(ks->sink, ST_LOG_WARN,
-	            "%s%s; new notifications go to the spool in %s until the cluster answers",
-	            ks->state == ST_KAFKA_REPLAY ? "replay stopped: " : "", why, ks->spool_path);
+	if (ks->journal)
+		st_sink_log(ks->sink, ST_LOG_WARN,
+		            "%s; notifications wait in the journal in %s until the cluster answers",
+		            why, ks->spool_path);
+	else
+		st_sink_log(ks->sink, ST_LOG_WARN,
+		            "%s%s; new notifications go to the spool in %s until the cluster "
+		            "answers",
+		            ks->state == ST_KAFKA_REPLAY ? "replay stopped: " : "", why,
+		            ks->spool_path);
 	st_spool_engage(ks->spool);
 	ks->state = ST_KAFKA_SPOOL;
 	ks->next_probe = now + ST_KAFKA_PROBE_MS;
@@ -519,8 +629,9 @@ static int replay_step(st_kafka_sink_t *ks)
 
 			if (rc == -ENODATA) {
 				/* everything read: new lines may go direct, and
-				 * they queue behind the replayed ones */
-				if (st_spool_disengage(ks->spool) == 0) {
+				 * they queue behind the replayed ones (the
+				 * journal: they keep coming through it) */
+				if (!ks->journal && st_spool_disengage(ks->spool) == 0) {
 					ks->state = ST_KAFKA_DIRECT;
 					st_sink_log(ks->sink, ST_LOG_INFO,
 					            "spool replayed; producing directly again");
@@ -561,8 +672,11 @@ static int replay_step(st_kafka_sink_t *ks)
 			st_spool_resolve(ks->spool, ks->pending_token);
 			continue;
 		}
-		st_counter_add(&ks->replayed, 1);
 		n++;
+		/* the journal reads every line: replayed are those of an
+		 * earlier run (read first) */
+		if (!ks->journal || st_counter_get(&ks->replayed) < ks->recovered)
+			st_counter_add(&ks->replayed, 1);
 	}
 	return n;
 }
@@ -636,10 +750,16 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 				st_spool_stats_t sst;
 
 				st_spool_stats(ks->spool, &sst);
-				st_sink_log(ks->sink, ST_LOG_INFO,
-				            "the cluster answers; replaying %" PRIu64
-				            " spooled notifications, oldest first",
-				            sst.lines);
+				if (ks->journal)
+					st_sink_log(ks->sink, ST_LOG_INFO,
+					            "the cluster answers; sending from the "
+					            "journal (%" PRIu64 " waiting), oldest first",
+					            sst.lines);
+				else
+					st_sink_log(ks->sink, ST_LOG_INFO,
+					            "the cluster answers; replaying %" PRIu64
+					            " spooled notifications, oldest first",
+					            sst.lines);
 				ks->state = ST_KAFKA_REPLAY;
 				ks->last_progress = now_mono_ms();
 				atomic_store(&ks->down_since, 0);
@@ -650,6 +770,11 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 	if (now >= ks->next_sync) {
 		st_spool_sync(ks->spool);
 		ks->next_sync = now + ST_KAFKA_SYNC_MS;
+		ks->next_mark = now + ST_KAFKA_MARK_MS;
+	} else if (ks->journal && now >= ks->next_mark) {
+		/* the low-water mark: a crash re-sends from here */
+		st_spool_mark(ks->spool);
+		ks->next_mark = now + ST_KAFKA_MARK_MS;
 	}
 }
 
@@ -681,7 +806,19 @@ static int kafka_start(st_sink_t *sink, char *err, size_t errlen)
 	if (ks->started)
 		return 0;
 	atomic_store(&ks->stop, 0);
-	if (ks->spool && st_spool_engaged(ks->spool)) {
+	if (ks->journal) {
+		/* every line goes through the journal; the poller reads it once
+		 * a metadata probe says the cluster answers */
+		if (ks->recovered)
+			st_sink_log(sink, ST_LOG_INFO,
+			            "the journal in %s holds %" PRIu64
+			            " notifications from an earlier run (up to %" PRIu64
+			            " of them may reach Kafka twice); they are sent first",
+			            ks->spool_path, ks->recovered, ks->recovered_dups);
+		st_spool_engage(ks->spool);
+		ks->state = ST_KAFKA_SPOOL;
+		ks->next_probe = 0;
+	} else if (ks->spool && st_spool_engaged(ks->spool)) {
 		st_spool_stats_t sst;
 
 		/* a previous run left notifications behind: they go first */
@@ -714,6 +851,14 @@ static int kafka_ready(const st_sink_t *sink)
 		return 0;
 	if (!ks->spool)
 		return down == 0;
+	if (ks->journal) {
+		st_spool_stats_t ss;
+
+		/* brokers away or not, lines are accepted into the journal;
+		 * not ready once it is nearly full */
+		st_spool_stats(ks->spool, &ss);
+		return ss.bytes < ks->spool_max - ks->spool_max / 10;
+	}
 	if (down && st_spool_engaged(ks->spool)) {
 		st_spool_stats_t ss;
 
@@ -748,12 +893,65 @@ static uint64_t kafka_in_flight(const st_sink_t *sink)
 	return st.in_flight;
 }
 
+/* purge what librdkafka still holds and serve the reports it gives back */
+static int purge_and_drain(st_kafka_sink_t *ks)
+{
+	int64_t deadline;
+
+	if (rd_kafka_outq_len(ks->rk) == 0)
+		return 0;
+	atomic_store(&ks->closing, 1);
+	rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	deadline = now_mono_ms() + ST_KAFKA_DRAIN_MS;
+	while (rd_kafka_outq_len(ks->rk) > 0 && now_mono_ms() < deadline)
+		rd_kafka_poll(ks->rk, 50);
+	return rd_kafka_outq_len(ks->rk) > 0 ? -ETIMEDOUT : 0;
+}
+
+/*
+ * Close with acceptance journal: everything accepted is in the journal
+ * already, so there is nothing to wait for. Deliveries under way get up to
+ * ST_KAFKA_CLOSE_MS (when the brokers are up) so that fewer lines are sent
+ * twice; the rest is purged and stays unconfirmed in the journal, which
+ * the next start sends first. Bounded: well inside Docker's 10 s.
+ */
+static int journal_close(st_sink_t *sink, int timeout_ms)
+{
+	st_kafka_sink_t *ks = sink->impl;
+	uint64_t held = kafka_in_flight(sink), delivered0 = st_counter_get(&ks->delivered);
+	st_spool_stats_t ss;
+	int rc = 0;
+
+	for (unsigned i = 0; i < sink->nworkers; i++)
+		if (journal_flush_worker(ks, &ks->w[i]) < 0)
+			rc = -EIO;
+	atomic_store(&ks->closing, 1); /* failures from now on stay in the journal */
+	if (held > 0 && !atomic_load_explicit(&ks->down_since, memory_order_relaxed))
+		rd_kafka_flush(ks->rk,
+		               timeout_ms < ST_KAFKA_CLOSE_MS ? timeout_ms : ST_KAFKA_CLOSE_MS);
+	if (purge_and_drain(ks) < 0)
+		rc = -ETIMEDOUT;
+	ks->has_pending = 0;
+	if (st_spool_rescue_close(ks->spool) < 0)
+		rc = -EIO;
+	if (st_spool_sync(ks->spool) < 0)
+		rc = -EIO;
+	st_spool_stats(ks->spool, &ss);
+	st_sink_log(sink, ST_LOG_INFO,
+	            "shutdown: %" PRIu64
+	            " delivered while closing; the journal in %s keeps %" PRIu64
+	            " notifications for the next start",
+	            st_counter_get(&ks->delivered) - delivered0, ks->spool_path, ss.lines);
+	if (st_counter_get(&ks->lost) > 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
 static int kafka_close(st_sink_t *sink, int timeout_ms)
 {
 	st_kafka_sink_t *ks = sink->impl;
 	uint64_t held, delivered0, left;
 	char state[512];
-	int64_t deadline;
 	int rc = 0;
 
 	if (ks->closed)
@@ -766,6 +964,8 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	}
 	if (timeout_ms < 0)
 		timeout_ms = 0;
+	if (ks->journal)
+		return journal_close(sink, timeout_ms);
 	held = kafka_in_flight(sink);
 	delivered0 = st_counter_get(&ks->delivered);
 	if (held > 0) {
@@ -777,18 +977,11 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	}
 	/* delivery reports are served here from now on (flush polls) */
 	rd_kafka_flush(ks->rk, timeout_ms);
-	if (rd_kafka_outq_len(ks->rk) > 0) {
-		/* undelivered at the deadline: back as delivery reports, into
-		 * the spool. With the brokers down nothing is on the wire, so
-		 * nothing purged can also have reached a broker. */
-		atomic_store(&ks->closing, 1);
-		rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		deadline = now_mono_ms() + ST_KAFKA_DRAIN_MS;
-		while (rd_kafka_outq_len(ks->rk) > 0 && now_mono_ms() < deadline)
-			rd_kafka_poll(ks->rk, 50);
-		if (rd_kafka_outq_len(ks->rk) > 0)
-			rc = -ETIMEDOUT;
-	}
+	/* undelivered at the deadline: back as delivery reports, into the
+	 * spool. With the brokers down nothing is on the wire, so nothing
+	 * purged can also have reached a broker. */
+	if (purge_and_drain(ks) < 0)
+		rc = -ETIMEDOUT;
 	if (ks->spool) {
 		/* a record read from the spool but never produced stays
 		 * unconfirmed: the next start reads it again, in place */
@@ -833,6 +1026,7 @@ static void kafka_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 	for (unsigned i = 0; i < sink->nworkers; i++) {
 		const st_kafka_worker_t *w = &ks->w[i];
 
+		stats->journal_full += st_counter_get(&w->full);
 		stats->accepted += st_counter_get(&w->accepted);
 		stats->dropped += st_counter_get(&w->dropped);
 		stats->errors += st_counter_get(&w->errors);
@@ -860,6 +1054,13 @@ static void kafka_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 		stats->evicted = ss.evicted;
 		stats->dropped += ss.evicted + ss.corrupt;
 		stats->errors += ss.io_errors;
+		stats->recovered = ss.recovered;
+		stats->recovered_dups = ss.recovered_read;
+		if (ks->journal) {
+			int64_t ts = st_spool_oldest_ts(ks->spool), now = now_real_ms();
+
+			stats->journal_oldest_ms = ts > 0 && now > ts ? (uint64_t)(now - ts) : 0;
+		}
 	}
 }
 
@@ -876,6 +1077,8 @@ static void kafka_free(st_sink_t *sink)
 	if (ks->rk)
 		rd_kafka_destroy(ks->rk);
 	st_spool_close(ks->spool);
+	for (unsigned i = 0; ks->w && i < sink->nworkers; i++)
+		free(ks->w[i].buf);
 	free(ks->w);
 	free(ks->topic);
 	free(ks->spool_path);
@@ -1100,6 +1303,15 @@ static int kafka_spool_open(st_kafka_sink_t *ks, const st_kafka_conf_t *kc, char
 		return rc;
 	}
 	ks->spool_max = kc->spool_max;
+	st_spool_set_policy(ks->spool, (st_spool_fsync_t)kc->fsync,
+	                    kc->full == ST_KAFKA_FULL_DROP_OLDEST);
+	if (ks->journal) {
+		st_spool_stats_t ss;
+
+		st_spool_stats(ks->spool, &ss);
+		ks->recovered = ss.recovered;
+		ks->recovered_dups = ss.recovered_read;
+	}
 	return 0;
 }
 
@@ -1144,6 +1356,8 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 	ks->key = kc->key;
 	ks->headers = kc->headers;
 	ks->queue_timeout_ms = kc->queue_timeout_ms;
+	ks->journal = kc->acceptance == ST_KAFKA_ACCEPT_JOURNAL;
+	ks->batch_cap = conf->batch_bytes < 64 * 1024 ? 64 * 1024 : conf->batch_bytes;
 
 	rc = kafka_parse_uri(uri, kc, &brokers, &topic, err, errlen);
 	if (rc < 0)
@@ -1155,6 +1369,19 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 		goto out;
 	}
 	memset(ks->w, 0, sizeof(*ks->w) * conf->nworkers);
+	for (unsigned i = 0; ks->journal && i < conf->nworkers; i++)
+		if (!(ks->w[i].buf = malloc(ks->batch_cap))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	if (ks->journal && !(kc->spool_dir && *kc->spool_dir)) {
+		snprintf(err, errlen,
+		         "output '%s': output.kafka.acceptance journal needs "
+		         "output.kafka.spool_dir",
+		         uri);
+		rc = -EINVAL;
+		goto out;
+	}
 	rc = kafka_rdkafka_conf(ks, uri, brokers, kc, &kconf, err, errlen);
 	if (rc < 0)
 		goto out;
