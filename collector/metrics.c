@@ -225,12 +225,13 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 			fprintf(out, "stormtrap_sink_spool_bytes{sink=\"%s\"} %" PRIu64 "\n",
 			        st_sink_uri(rt->sinks[s]), st[s].spool_bytes);
 		family(out, "sink_journal_oldest_age_seconds", "gauge",
-		       "Age of the oldest line in the Kafka journal not yet confirmed by Kafka");
+		       "Age in whole seconds of the oldest line in the Kafka journal not yet "
+		       "confirmed by Kafka");
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out,
-			        "stormtrap_sink_journal_oldest_age_seconds{sink=\"%s\"} %.3f\n",
-			        st_sink_uri(rt->sinks[s]),
-			        (double)st[s].journal_oldest_ms / 1000.0);
+			        "stormtrap_sink_journal_oldest_age_seconds{sink=\"%s\"} %" PRIu64
+			        "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].journal_oldest_ms / 1000);
 		family(out, "sink_journal_full_total", "counter",
 		       "Lines refused because the journal was full (output.kafka.journal_full: "
 		       "reject)");
