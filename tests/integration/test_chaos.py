@@ -337,5 +337,36 @@ class JournalTest(unittest.TestCase):
               "all parse", flush=True)
 
 
+class GracePeriods(unittest.TestCase):
+    """deploy/ gives a stop more time than it can take: ~4 s with the
+    journal (the test above measures it), shutdown.timeout + 2 s of purge
+    with acceptance memory, plus a margin."""
+
+    def test_grace_periods_fit_the_stop_budget(self):
+        import yaml
+        deploy = os.path.join(SOURCE, "deploy")
+        with open(os.path.join(deploy, "docker-compose.yml")) as f:
+            st = yaml.safe_load(f)["services"]["stormtrap"]
+        grace = st["stop_grace_period"]
+        self.assertRegex(grace, r"^\d+s$")
+        self.assertGreaterEqual(int(grace[:-1]), 10)
+        docs = []
+        for name in ("deployment.yaml", "configmap.yaml"):
+            with open(os.path.join(deploy, "kubernetes", name)) as f:
+                docs += [x for x in yaml.safe_load_all(f) if x]
+        by = {x["kind"]: x for x in docs}
+        pod_grace = by["Deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        self.assertGreaterEqual(pod_grace, 10)
+        cfg = yaml.safe_load(by["ConfigMap"]["data"]["stormtrap.yaml"])
+        timeout = cfg.get("shutdown", {}).get("timeout", "10s")
+        self.assertRegex(timeout, r"^\d+s$")
+        self.assertLessEqual(int(timeout[:-1]) + 2 + 3, pod_grace,
+                             "acceptance memory: shutdown.timeout and the purge fit too")
+        with open(os.path.join(deploy, "stormtrap.service")) as f:
+            stop = [line.split("=", 1)[1] for line in f if line.startswith("TimeoutStopSec=")]
+        self.assertEqual(len(stop), 1)
+        self.assertGreaterEqual(int(stop[0]), 10 + 2 + 3, "memory mode's default 10 s fits")
+
+
 if __name__ == "__main__":
     main()
