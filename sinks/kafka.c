@@ -70,6 +70,8 @@
 #define ST_KAFKA_MARK_MS      20    /* how often confirmed positions are persisted */
 #define ST_KAFKA_CLOSE_MS     1000  /* journal: close waits this long for deliveries */
 #define ST_KAFKA_REPLAY_BATCH 2048  /* records produced per replay step */
+#define ST_KAFKA_READ_BATCH   256   /* records read from the spool with one lock */
+#define ST_KAFKA_DONE_BATCH   1024  /* confirmations handed to the spool with one lock */
 #define ST_KAFKA_DRAIN_MS     2000  /* close: wait for purged reports */
 #define ST_KAFKA_ERRLOG_MS    30000 /* the same librdkafka error is logged this often */
 
@@ -120,9 +122,15 @@ typedef struct st_kafka_sink {
 	int64_t next_sync;
 	int64_t next_mark;
 	int rescued_event; /* a delivery report was rescued */
-	int has_pending;   /* a read spool record librdkafka had no room for */
-	st_spool_rec_t pending;
-	uint64_t pending_token;
+	/* spool records read, [pend_i, pend_n) not produced yet (librdkafka
+	 * had no room); they point into the spool's read buffer */
+	st_spool_rec_t pend[ST_KAFKA_READ_BATCH];
+	uint64_t pend_tok[ST_KAFKA_READ_BATCH];
+	unsigned pend_i, pend_n;
+	/* confirmed spool tokens not yet handed to the spool: delivery
+	 * reports run on the thread that polls (the poller, or close) */
+	uint64_t done[ST_KAFKA_DONE_BATCH];
+	unsigned ndone;
 
 	_Atomic int64_t down_since; /* all brokers down since (monotonic ms), 0: not */
 	_Atomic int fatal;
@@ -214,6 +222,22 @@ static int rescue_message(st_kafka_sink_t *ks, const rd_kafka_message_t *m, uint
 	return st_spool_rescue(ks->spool, &rec, order);
 }
 
+/* hand the confirmations collected so far to the spool, with one lock */
+static void resolve_flush(st_kafka_sink_t *ks)
+{
+	if (ks->ndone) {
+		st_spool_resolve_many(ks->spool, ks->done, ks->ndone);
+		ks->ndone = 0;
+	}
+}
+
+static void resolve_later(st_kafka_sink_t *ks, uint64_t token)
+{
+	if (ks->ndone == ST_KAFKA_DONE_BATCH)
+		resolve_flush(ks);
+	ks->done[ks->ndone++] = token;
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	st_kafka_sink_t *ks = opaque;
@@ -225,7 +249,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 		ks->last_progress = now_mono_ms();
 		atomic_store_explicit(&ks->down_since, 0, memory_order_relaxed);
 		if (token)
-			st_spool_resolve(ks->spool, token - 1);
+			resolve_later(ks, token - 1);
 		return;
 	}
 	if (ks->journal && atomic_load_explicit(&ks->closing, memory_order_relaxed)) {
@@ -268,7 +292,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 			st_counter_add(&ks->shutdown_spooled, 1);
 	}
 	if (token)
-		st_spool_resolve(ks->spool, token - 1);
+		resolve_later(ks, token - 1);
 }
 
 /*
@@ -623,9 +647,14 @@ static int replay_step(st_kafka_sink_t *ks)
 
 	while (n < ST_KAFKA_REPLAY_BATCH) {
 		rd_kafka_resp_err_t err;
+		uint64_t token;
 
-		if (!ks->has_pending) {
-			int rc = st_spool_read(ks->spool, &ks->pending, &ks->pending_token);
+		if (ks->pend_i == ks->pend_n) {
+			int rc;
+
+			ks->pend_i = ks->pend_n = 0;
+			rc = st_spool_read_batch(ks->spool, ks->pend, ks->pend_tok,
+			                         ST_KAFKA_READ_BATCH, &ks->pend_n);
 
 			if (rc == -ENODATA) {
 				/* everything read: new lines may go direct, and
@@ -640,9 +669,9 @@ static int replay_step(st_kafka_sink_t *ks)
 			}
 			if (rc < 0)
 				break; /* window full, or a rescue in progress */
-			ks->has_pending = 1;
 		}
-		err = produce_spooled(ks, &ks->pending, ks->pending_token);
+		token = ks->pend_tok[ks->pend_i];
+		err = produce_spooled(ks, &ks->pend[ks->pend_i], token);
 		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
 		if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -663,13 +692,13 @@ static int replay_step(st_kafka_sink_t *ks)
 			enter_spool(ks, now_mono_ms(), why);
 			break;
 		}
-		ks->has_pending = 0;
+		ks->pend_i++;
 		if (err) {
 			/* refused before it was queued (too large for the
 			 * producer's limits): it can never be sent */
 			st_counter_add(&ks->failed_rejected, 1);
 			st_counter_add(&ks->lost, 1);
-			st_spool_resolve(ks->spool, ks->pending_token);
+			st_spool_resolve(ks->spool, token);
 			continue;
 		}
 		n++;
@@ -735,12 +764,13 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 			/* librdkafka holds nothing more that could come back:
 			 * the rescue segment is complete. A record read but not
 			 * yet produced is newer than everything in it. */
-			if (ks->has_pending) {
-				if (st_spool_rescue(ks->spool, &ks->pending,
-				                    ks->pending_token + 1) < 0)
+			for (; ks->pend_i < ks->pend_n; ks->pend_i++) {
+				uint64_t token = ks->pend_tok[ks->pend_i];
+
+				if (st_spool_rescue(ks->spool, &ks->pend[ks->pend_i], token + 1) <
+				    0)
 					st_counter_add(&ks->lost, 1);
-				st_spool_resolve(ks->spool, ks->pending_token);
-				ks->has_pending = 0;
+				st_spool_resolve(ks->spool, token);
 			}
 			st_spool_rescue_close(ks->spool);
 		}
@@ -767,6 +797,7 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 			ks->next_probe = now_mono_ms() + ST_KAFKA_PROBE_MS;
 		}
 	}
+	resolve_flush(ks);
 	if (now >= ks->next_sync) {
 		st_spool_sync(ks->spool);
 		ks->next_sync = now + ST_KAFKA_SYNC_MS;
@@ -931,7 +962,8 @@ static int journal_close(st_sink_t *sink, int timeout_ms)
 		               timeout_ms < ST_KAFKA_CLOSE_MS ? timeout_ms : ST_KAFKA_CLOSE_MS);
 	if (purge_and_drain(ks) < 0)
 		rc = -ETIMEDOUT;
-	ks->has_pending = 0;
+	ks->pend_i = ks->pend_n = 0;
+	resolve_flush(ks);
 	if (st_spool_rescue_close(ks->spool) < 0)
 		rc = -EIO;
 	if (st_spool_sync(ks->spool) < 0)
@@ -985,7 +1017,8 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	if (ks->spool) {
 		/* a record read from the spool but never produced stays
 		 * unconfirmed: the next start reads it again, in place */
-		ks->has_pending = 0;
+		ks->pend_i = ks->pend_n = 0;
+		resolve_flush(ks);
 		if (st_spool_rescue_close(ks->spool) < 0)
 			rc = -EIO;
 		if (st_spool_sync(ks->spool) < 0)

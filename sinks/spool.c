@@ -783,20 +783,23 @@ static void seg_skip_corrupt(st_spool_t *sp, st_spool_seg_t *seg)
 		sp->rbuf_seg = NULL;
 }
 
-int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
+/* is [off, off + need) of seg in the read buffer already? */
+static int rbuf_has(const st_spool_t *sp, const st_spool_seg_t *seg, uint64_t off, size_t need)
+{
+	return sp->rbuf_seg == seg && off >= sp->rbuf_off &&
+	       off + need <= sp->rbuf_off + sp->rbuf_len;
+}
+
+/*
+ * Read the next record (locked). With refill 0 only a record already in
+ * the read buffer is read (-EAGAIN otherwise), so that records read before
+ * it in the same batch keep pointing into valid memory.
+ */
+static int read_locked(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token, int refill)
 {
 	st_spool_seg_t *seg;
 	int rc;
 
-	pthread_mutex_lock(&sp->lock);
-	if (sp->rescue) {
-		rc = -EBUSY;
-		goto out;
-	}
-	if (sp->rtail - sp->rhead >= RING_CAP) {
-		rc = -ENOBUFS;
-		goto out;
-	}
 	for (;;) {
 		const uint8_t *p;
 		uint32_t len = 0, crc;
@@ -804,21 +807,23 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 
 		for (seg = sp->segs; seg && seg->read_off >= seg->size; seg = seg->next)
 			;
-		if (!seg) {
-			rc = -ENODATA;
-			goto out;
-		}
+		if (!seg)
+			return -ENODATA;
+		if (!refill && !rbuf_has(sp, seg, seg->read_off, REC_PREFIX))
+			return -EAGAIN;
 		rc = rbuf_fill(sp, seg, REC_PREFIX);
 		if (rc == 0) {
 			p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
 			len = st_le32_load(p);
 			if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD)
 				rc = -EBADMSG;
+			else if (!refill && !rbuf_has(sp, seg, seg->read_off, REC_PREFIX + len))
+				return -EAGAIN;
 			else
 				rc = rbuf_fill(sp, seg, REC_PREFIX + len);
 		}
 		if (rc == -ENOMEM)
-			goto out;
+			return rc;
 		if (rc < 0) {
 			if (rc != -EBADMSG && rc != -ENODATA)
 				ctr_add(&sp->io_errors, 1);
@@ -846,40 +851,73 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 		/* the next record's timestamp when it is at hand, else this
 		 * one's (a little older: the age errs on the high side) */
 		seg->unread_ts = rec->ts_ms;
-		if (seg->read_off + REC_PREFIX + 8 <= sp->rbuf_off + sp->rbuf_len)
+		if (rbuf_has(sp, seg, seg->read_off, REC_PREFIX + 8))
 			seg->unread_ts =
 			        (int64_t)st_le64_load((const uint8_t *)sp->rbuf +
 			                              (seg->read_off - sp->rbuf_off) + REC_PREFIX);
-		rc = 0;
-		break;
+		return 0;
 	}
-out:
-	pthread_mutex_unlock(&sp->lock);
-	return rc;
 }
 
-void st_spool_resolve(st_spool_t *sp, uint64_t token)
+int st_spool_read_batch(st_spool_t *sp, st_spool_rec_t *recs, uint64_t *tokens, unsigned max,
+                        unsigned *n)
+{
+	int rc = 0;
+
+	*n = 0;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->rescue)
+		rc = -EBUSY;
+	while (rc == 0 && *n < max) {
+		if (sp->rtail - sp->rhead >= RING_CAP) {
+			rc = -ENOBUFS;
+			break;
+		}
+		rc = read_locked(sp, &recs[*n], &tokens[*n], *n == 0);
+		if (rc == 0)
+			(*n)++;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return *n ? 0 : rc == -EAGAIN ? -ENODATA : rc;
+}
+
+int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
+{
+	unsigned n;
+
+	return st_spool_read_batch(sp, rec, token, 1, &n);
+}
+
+void st_spool_resolve_many(st_spool_t *sp, const uint64_t *tokens, size_t n)
 {
 	pthread_mutex_lock(&sp->lock);
-	if (token >= sp->rhead && token < sp->rtail) {
-		st_spool_ent_t *e = &sp->ring[token % RING_CAP];
+	for (size_t i = 0; i < n; i++) {
+		st_spool_ent_t *e;
 
+		if (tokens[i] < sp->rhead || tokens[i] >= sp->rtail)
+			continue;
+		e = &sp->ring[tokens[i] % RING_CAP];
 		if (!e->resolved) {
 			e->resolved = 1;
 			ctr_add(&sp->lines, -1);
 		}
-		while (sp->rhead < sp->rtail && sp->ring[sp->rhead % RING_CAP].resolved) {
-			st_spool_ent_t *h = &sp->ring[sp->rhead % RING_CAP];
-			st_spool_seg_t *seg = h->seg;
+	}
+	while (sp->rhead < sp->rtail && sp->ring[sp->rhead % RING_CAP].resolved) {
+		st_spool_ent_t *h = &sp->ring[sp->rhead % RING_CAP];
+		st_spool_seg_t *seg = h->seg;
 
-			sp->rhead++;
-			if (h->end_off > seg->ack_off)
-				seg->ack_off = h->end_off;
-			seg->inring--;
-			seg_maybe_drop(sp, seg);
-		}
+		sp->rhead++;
+		if (h->end_off > seg->ack_off)
+			seg->ack_off = h->end_off;
+		seg->inring--;
+		seg_maybe_drop(sp, seg);
 	}
 	pthread_mutex_unlock(&sp->lock);
+}
+
+void st_spool_resolve(st_spool_t *sp, uint64_t token)
+{
+	st_spool_resolve_many(sp, &token, 1);
 }
 
 int st_spool_disengage(st_spool_t *sp)

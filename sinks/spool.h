@@ -167,6 +167,18 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token);
 void st_spool_resolve(st_spool_t *sp, uint64_t token);
 
 /**
+ * @brief st_spool_read() of up to @p max records with one lock: stops
+ * early where the next record would need the read buffer refilled (the
+ * records read keep pointing into it until the next read).
+ * @return 0 and *n >= 1, or what st_spool_read() returns (*n = 0).
+ */
+int st_spool_read_batch(st_spool_t *sp, st_spool_rec_t *recs, uint64_t *tokens, unsigned max,
+                        unsigned *n);
+
+/** @brief st_spool_resolve() of @p n tokens with one lock. */
+void st_spool_resolve_many(st_spool_t *sp, const uint64_t *tokens, size_t n);
+
+/**
  * @brief Disengage when everything is read and nothing is being rescued:
  * the tail segment is closed and writers send directly again. Done under
  * the spool's lock, so no append can slip in between.
