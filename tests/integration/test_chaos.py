@@ -50,9 +50,10 @@ class InformSender(threading.Thread):
     """v2c informs numbered seq, seq+1, ... at `rate` per second from one
     socket; remembers which were acked (a Response with that request-id)."""
 
-    def __init__(self, host, port, first, rate=300):
+    def __init__(self, host, port, first, rate=300, src="127.0.0.1"):
         super().__init__(daemon=True)
         self.addr = (host, port)
+        self.src = src
         self.seq = first
         self.rate = rate
         self.acked = set()
@@ -61,6 +62,7 @@ class InformSender(threading.Thread):
 
     def run(self):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((self.src, 0))
             s.setblocking(False)
             start = time.time()
             n = 0
@@ -120,11 +122,40 @@ def response_request_id(data):
         return None
 
 
+class Reader:
+    """Reads the topic a little at a time: the mock cluster keeps only about
+    5 MB per partition (it deletes older messages), so a long run is read
+    after every round, each partition from where the last read ended.
+    messages() fails on a gap in the offsets: the mock deleted something
+    before it was read, and the count would be wrong."""
+
+    def __init__(self, bootstrap, partitions):
+        self.bootstrap = bootstrap
+        self.next = {p: 0 for p in range(partitions)}
+        self.msgs = []
+
+    def read(self):
+        procs = {p: subprocess.Popen(["kcat", "-C", "-b", self.bootstrap, "-t", TOPIC,
+                                      "-p", str(p), "-o", str(off), "-e", "-q", "-f",
+                                      "%p\t%o\t%k\t%h\t%s\n"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+                 for p, off in self.next.items()}
+        for p, proc in procs.items():
+            out, _ = proc.communicate(timeout=120)
+            for line in out.splitlines():
+                part, o, k, h, v = line.split("\t", 4)
+                headers = dict(kv.split("=", 1) for kv in h.split(",") if "=" in kv)
+                self.msgs.append((int(part), int(o), k, headers, v))
+                self.next[p] = max(self.next[p], int(o) + 1)
+        return self.msgs
+
+
 class JournalTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="stormtrap-chaos-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
-        self.mock = MockCluster()
+        self.mock = MockCluster(partitions=16)
         self.addCleanup(self.mock.stop)
         self.spool = os.path.join(self.tmp, "spool")
         self.port = free_udp_port()
@@ -164,13 +195,18 @@ class JournalTest(unittest.TestCase):
         self.assertEqual(c.stop(), 0, c.stderr_text()[-2000:])
         return c
 
-    def messages(self):
+    def messages(self, msgs=None):
         out = []
-        for p, o, key, headers, value in self.mock.consume():
+        offsets = {}
+        for p, o, key, headers, value in msgs if msgs is not None else self.mock.consume():
+            offsets.setdefault(p, set()).add(o)
             doc = json.loads(value)  # every message valid JSON
             self.assertEqual(key, doc["src_ip"])
             self.assertEqual(headers.get("pdu"), doc["pdu"])
             out.append(doc)
+        for p, seen in offsets.items():
+            self.assertEqual(len(seen), max(seen) + 1,
+                             f"partition {p}: offsets missing (the mock deleted them)")
         return out
 
     # ------------------------------------------------------------------
@@ -180,17 +216,19 @@ class JournalTest(unittest.TestCase):
         kinds = {"up": 0, "outage": 0, "replay": 0}
         seq = 1
         benches = 0
+        reader = Reader(self.mock.bootstrap, 16)
         for rnd_i in range(ROUNDS):
             kind = ("up", "outage", "replay")[rnd_i % 3]
             kinds[kind] += 1
             c = self.collector()
             bench = subprocess.Popen([BENCH, "--target", f"udp://127.0.0.1:{self.port}",
                                       "--rate", str(RATE), "--duration", "60", "--sources",
-                                      "4", "--no-progress", "--json"],
+                                      "16", "--no-progress", "--json"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
             benches += 1
-            informs = InformSender("127.0.0.1", self.port, seq)
+            # informs from another address each round: other partitions
+            informs = InformSender("127.0.0.1", self.port, seq, src=f"127.0.1.{rnd_i % 250 + 1}")
             informs.start()
             if kind == "up":
                 time.sleep(rnd.uniform(0.5, 3.0))
@@ -215,15 +253,17 @@ class JournalTest(unittest.TestCase):
             sent_informs |= informs.sent
             seq = informs.seq + 1
             self.mock.up()
+            reader.read()
         self.drain()
-        docs = self.messages()
+        time.sleep(2)
+        docs = self.messages(reader.read())
         traps, informs_seen = {}, {}
         for d in docs:
             if d["pdu"] == "inform":
                 s = seq_of(d)
                 informs_seen[s] = informs_seen.get(s, 0) + 1
             else:
-                k = (d["src_port"], d["request_id"])
+                k = (d["src_ip"], d["src_port"], d["request_id"])
                 traps[k] = traps.get(k, 0) + 1
         missing = sorted(acked - set(informs_seen))
         dups = sum(n - 1 for n in traps.values()) + sum(n - 1 for n in informs_seen.values())
