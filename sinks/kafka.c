@@ -51,6 +51,18 @@
  * timeout, purge what is still queued or in flight (back as delivery
  * reports, into the spool), sync the spool. The next start replays it
  * before anything new.
+ *
+ * Acceptance journal (the default) uses the same machinery with the spool
+ * always engaged: workers encode their lines into per-worker batches that
+ * st_sink_flush() appends with one write (a line is accepted, and its
+ * inform acked, once that write returned); the poller is always the one
+ * that produces, reading the journal in batches (REPLAY is the normal
+ * state, SPOOL an outage, DIRECT never). Confirmations advance each
+ * segment's confirmed position, persisted every ST_KAFKA_MARK_MS, so a
+ * crash re-sends only what was unconfirmed; at most
+ * ST_KAFKA_JOURNAL_WINDOW records are unconfirmed at a time. Close waits
+ * at most ST_KAFKA_CLOSE_MS for deliveries and leaves the rest in the
+ * journal.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -24,8 +24,16 @@
  * writing and that have no unconfirmed reads are deleted, and their unread
  * records are counted as evicted.
  *
- * One mutex guards everything here. The spool is used only while Kafka
- * cannot take lines directly; the direct path only reads `engaged`.
+ * One mutex guards everything here. With acceptance memory the spool is
+ * used only while Kafka cannot take lines directly (the direct path only
+ * reads `engaged`); as the journal, workers take it once per batch
+ * (st_spool_append_batch()) and the poller once per batch of reads and of
+ * confirmations, and fdatasync runs outside it (st_spool_sync()).
+ *
+ * The header also keeps the read position (st_spool_mark()): at open, the
+ * records between the confirmed and the read position are those an
+ * earlier run had handed to Kafka without seeing them confirmed, the
+ * estimate of what a restart may send twice.
  */
 #include <dirent.h>
 #include <errno.h>

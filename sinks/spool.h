@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * spool.h - the on-disk spool of the Kafka sink (private to sinks/).
+ * spool.h - the on-disk spool of the Kafka sink (private to sinks/), which
+ * is also its journal when output.kafka.acceptance is journal: then every
+ * line is appended (in per-worker batches, st_spool_append_batch()) and the
+ * poller reads everything back, the spool is never disengaged, and the
+ * confirmed and read positions are persisted every 20 ms (st_spool_mark()).
  *
  * The spool is an ordered log of Kafka records (key, headers, value,
  * timestamp) kept in segment files under one directory. It holds what the

@@ -4,7 +4,11 @@
  * in this process: lines arrive once with key and headers; an outage
  * spools and replays in order; a sink closed during an outage leaves a
  * spool the next one replays; bad settings are start-up errors naming the
- * setting; eviction is counted.
+ * setting; eviction is counted. Those run with acceptance memory; the
+ * journal's tests (at the end) check that a line is in the journal only
+ * once flushed, that a close during an outage is quick and the next start
+ * sends everything once, and that a full journal with reject refuses,
+ * counts and reports not ready.
  *
  * Each test has its own cluster and spool directory, so Criterion may run
  * them in parallel. Timeouts are shortened through librdkafka properties.

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_spool.c - the Kafka sink's on-disk spool: order, rescue segments,
- * resuming after a restart, eviction, torn records, the file format.
+ * resuming after a restart, eviction, torn records, the file format; and
+ * as the journal: batches, marks that survive a process that dies without
+ * closing, a full journal that refuses.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
