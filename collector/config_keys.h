@@ -80,6 +80,16 @@
 	W(KAFKA_KEY, ST_KAFKA_KEY_SRC_IP, "src_ip")                                                \
 	W(KAFKA_KEY, ST_KAFKA_KEY_AGENT_ADDR, "agent_addr")                                        \
 	W(KAFKA_KEY, ST_KAFKA_KEY_NONE, "none")
+#define ST_CONFIG_ENUM_KAFKA_ACCEPTANCE(W)                                                         \
+	W(KAFKA_ACCEPTANCE, ST_KAFKA_ACCEPT_JOURNAL, "journal")                                    \
+	W(KAFKA_ACCEPTANCE, ST_KAFKA_ACCEPT_MEMORY, "memory")
+#define ST_CONFIG_ENUM_KAFKA_FSYNC(W)                                                              \
+	W(KAFKA_FSYNC, ST_KAFKA_FSYNC_OFF, "off")                                                  \
+	W(KAFKA_FSYNC, ST_KAFKA_FSYNC_INTERVAL, "interval")                                        \
+	W(KAFKA_FSYNC, ST_KAFKA_FSYNC_ALWAYS, "always")
+#define ST_CONFIG_ENUM_KAFKA_FULL(W)                                                               \
+	W(KAFKA_FULL, ST_KAFKA_FULL_DROP_OLDEST, "drop_oldest")                                    \
+	W(KAFKA_FULL, ST_KAFKA_FULL_REJECT, "reject")
 #define ST_CONFIG_ENUM_BIG_NUMBERS(W)                                                              \
 	W(BIG_NUMBERS, ST_CONFIG_BIG_NUMBERS_NUMBER, "number")                                     \
 	W(BIG_NUMBERS, ST_CONFIG_BIG_NUMBERS_STRING, "string")
@@ -87,7 +97,12 @@
 /* Every word list, for code that needs them all; and those whose
  * constants the configuration declares (st_config.h). */
 #define ST_CONFIG_ENUMS(E)                                                                         \
-	E(INGEST_BACKEND) E(USM_TIMELINESS) E(LOG_LEVEL) E(LOG_FORMAT) E(KAFKA_KEY) E(BIG_NUMBERS)
+	E(INGEST_BACKEND)                                                                          \
+	E(USM_TIMELINESS)                                                                          \
+	E(LOG_LEVEL)                                                                               \
+	E(LOG_FORMAT)                                                                              \
+	E(KAFKA_KEY)                                                                               \
+	E(KAFKA_ACCEPTANCE) E(KAFKA_FSYNC) E(KAFKA_FULL) E(BIG_NUMBERS)
 #define ST_CONFIG_OWN_ENUMS(E) E(INGEST_BACKEND) E(LOG_FORMAT) E(BIG_NUMBERS)
 
 #define ST_CONFIG_KIB (1024LL)
@@ -201,6 +216,20 @@
 	    ST_CONFIG_TIB, 0, "Most bytes the spool directory may hold.")                          \
 	NUM(output_kafka_queue_timeout_ms, "output.kafka.queue_timeout", DURATION, 5000, 100,      \
 	    86400000, 0,                                                                           \
-	    "How long the brokers may be unreachable before notifications go to the spool.")
+	    "How long the brokers may be unreachable before notifications go to the spool.")       \
+	ENUM(output_kafka_acceptance, "output.kafka.acceptance", KAFKA_ACCEPTANCE,                 \
+	     ST_KAFKA_ACCEPT_JOURNAL,                                                              \
+	     "When a notification counts as accepted (and its inform is acked): journal, once "    \
+	     "written to the on-disk journal in output.kafka.spool_dir, which survives kill -9; "  \
+	     "memory, once in librdkafka's queue (lost if the process dies).")                     \
+	ENUM(output_kafka_fsync, "output.kafka.fsync", KAFKA_FSYNC, ST_KAFKA_FSYNC_INTERVAL,       \
+	     "When the journal and spool are flushed to disk: off (the kernel's writeback), "      \
+	     "interval (about once a second), always (every batch, before its informs are "        \
+	     "acked). Only matters for power loss and kernel crashes.")                            \
+	ENUM(output_kafka_journal_full, "output.kafka.journal_full", KAFKA_FULL,                   \
+	     ST_KAFKA_FULL_DROP_OLDEST,                                                            \
+	     "When the journal or spool reaches output.kafka.spool_max: drop_oldest evicts the "   \
+	     "oldest undelivered notifications (counted as evicted), reject refuses new ones "     \
+	     "(counted as journal_full; their informs are not acked, so senders retry).")
 
 #endif /* ST_CONFIG_KEYS_H */

@@ -370,6 +370,9 @@ static void sink_conf_fill(st_app_t *app, unsigned nworkers)
 	        .queue_timeout_ms = (int)cfg->output_kafka_queue_timeout_ms,
 	        .spool_dir = cfg->output_kafka_spool_dir,
 	        .spool_max = cfg->output_kafka_spool_max,
+	        .acceptance = (st_kafka_acceptance_t)cfg->output_kafka_acceptance,
+	        .fsync = (st_kafka_fsync_t)cfg->output_kafka_fsync,
+	        .full = (st_kafka_full_t)cfg->output_kafka_journal_full,
 	        .rdkafka = (const char *const *)cfg->output_kafka_rdkafka.kv,
 	};
 	app->sink_conf = (st_sink_conf_t){

@@ -227,6 +227,38 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 		for (unsigned s = 0; s < rt->nsinks; s++)
 			fprintf(out, "stormtrap_sink_spool_bytes{sink=\"%s\"} %" PRIu64 "\n",
 			        st_sink_uri(rt->sinks[s]), st[s].spool_bytes);
+		family(out, "sink_journal_oldest_age_seconds", "gauge",
+		       "Age in whole seconds of the oldest line in the Kafka journal not yet "
+		       "confirmed by Kafka");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out,
+			        "stormtrap_sink_journal_oldest_age_seconds{sink=\"%s\"} %" PRIu64
+			        "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].journal_oldest_ms / 1000);
+		family(out, "sink_journal_full_total", "counter",
+		       "Lines refused because the journal was full (output.kafka.journal_full: "
+		       "reject)");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out, "stormtrap_sink_journal_full_total{sink=\"%s\"} %" PRIu64 "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].journal_full);
+		family(out, "sink_recovered_lines", "gauge",
+		       "Lines an earlier run left in the journal or spool, found at start");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out, "stormtrap_sink_recovered_lines{sink=\"%s\"} %" PRIu64 "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].recovered);
+		family(out, "sink_recovered_duplicates_estimate", "gauge",
+		       "Of the recovered lines, those the earlier run had already sent (they may "
+		       "arrive twice)");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out,
+			        "stormtrap_sink_recovered_duplicates_estimate{sink=\"%s\"} %" PRIu64
+			        "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].recovered_dups);
+		family(out, "sink_torn_lines_total", "counter",
+		       "Partial last lines (left by a crash) cut off a file output at open");
+		for (unsigned s = 0; s < rt->nsinks; s++)
+			fprintf(out, "stormtrap_sink_torn_lines_total{sink=\"%s\"} %" PRIu64 "\n",
+			        st_sink_uri(rt->sinks[s]), st[s].torn_lines);
 	}
 	fflush(out);
 }

@@ -19,6 +19,14 @@
  * umask may narrow further; an existing file keeps its mode. st_sink_reopen() (SIGHUP)
  * opens the path anew and swaps the descriptor under the mutex, so
  * logrotate's rename-then-HUP loses nothing.
+ *
+ * A process killed in the middle of a write (kill -9, an OOM kill) can
+ * leave the file ending in part of a line. Appending after it would glue
+ * the next notification onto that fragment and make one invalid line, so
+ * every open looks at the last byte of a regular file first: if it is not
+ * a newline, the fragment is cut off (it was never acknowledged: informs
+ * are acked only after their batch's write returned), counted
+ * (torn_lines) and logged once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +56,7 @@ typedef struct st_file_sink {
 	pthread_mutex_t lock; /* fd and the write of one batch */
 	size_t cap;
 	_Atomic int healthy; /* last write succeeded */
+	st_counter_t torn;   /* partial last lines cut at open */
 	st_file_worker_t *w;
 } st_file_sink_t;
 
@@ -60,6 +69,76 @@ static int file_open(const char *path, unsigned mode, char *err, size_t errlen)
 
 		snprintf(err, errlen, "output 'file:%s': %s", path, strerror(e));
 		return -e;
+	}
+	return fd;
+}
+
+/*
+ * Cut a partial last line off a regular file (see the top of this file).
+ * Returns the bytes cut, 0 when the file ends in a newline (or is empty,
+ * or not a regular file, or not readable by us), or -errno.
+ */
+static long long tail_repair(int fd, const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	off_t end, pos;
+	int rfd;
+	long long cut = 0;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return 0;
+	rfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return 0;
+	end = st.st_size;
+	pos = end;
+	while (pos > 0) {
+		size_t n = pos < (off_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
+		ssize_t got = pread(rfd, buf, n, pos - (off_t)n);
+		ssize_t i;
+
+		if (got != (ssize_t)n) {
+			cut = -(errno ? errno : EIO);
+			goto out;
+		}
+		for (i = got - 1; i >= 0 && buf[i] != '\n'; i--)
+			;
+		if (i >= 0) {
+			pos = pos - (off_t)n + i + 1;
+			break;
+		}
+		pos -= (off_t)n;
+	}
+	if (pos < end) {
+		cut = (long long)(end - pos);
+		if (ftruncate(fd, pos) < 0)
+			cut = -errno;
+	}
+out:
+	close(rfd);
+	return cut;
+}
+
+/* open for appending, then repair a torn tail (counted and logged) */
+static int file_open_repaired(st_sink_t *sink, st_file_sink_t *fs, char *err, size_t errlen)
+{
+	int fd = file_open(fs->path, fs->mode, err, errlen);
+	long long cut;
+
+	if (fd < 0)
+		return fd;
+	cut = tail_repair(fd, fs->path);
+	if (cut > 0) {
+		st_counter_add(&fs->torn, 1);
+		st_sink_log(sink, ST_LOG_WARN,
+		            "the file ended in a partial line of %lld bytes, left by a crash; "
+		            "cut it off so that every line parses",
+		            cut);
+	} else if (cut < 0) {
+		st_sink_log(sink, ST_LOG_WARN,
+		            "cannot check the end of the file for a partial line: %s",
+		            strerror((int)-cut));
 	}
 	return fd;
 }
@@ -157,7 +236,7 @@ static int file_reopen(st_sink_t *sink)
 
 	if (!fs->path)
 		return 0;
-	fd = file_open(fs->path, fs->mode, err, sizeof(err));
+	fd = file_open_repaired(sink, fs, err, sizeof(err));
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&fs->lock);
@@ -200,6 +279,7 @@ static void file_stats(const st_sink_t *sink, st_sink_stats_t *stats)
 		stats->dropped += st_counter_get(&w->dropped);
 		stats->errors += st_counter_get(&w->errors);
 	}
+	stats->torn_lines = st_counter_get(&fs->torn);
 }
 
 static void file_free(st_sink_t *sink)
@@ -265,7 +345,7 @@ int st_sink_file_new(const char *uri, const char *path, const st_sink_conf_t *co
 		fs->path = strdup(path);
 		if (!fs->path)
 			goto out;
-		fs->fd = file_open(path, fs->mode, err, errlen);
+		fs->fd = file_open_repaired(sink, fs, err, errlen);
 		if (fs->fd < 0) {
 			rc = fs->fd;
 			goto out;

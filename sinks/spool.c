@@ -24,8 +24,16 @@
  * writing and that have no unconfirmed reads are deleted, and their unread
  * records are counted as evicted.
  *
- * One mutex guards everything here. The spool is used only while Kafka
- * cannot take lines directly; the direct path only reads `engaged`.
+ * One mutex guards everything here. With acceptance memory the spool is
+ * used only while Kafka cannot take lines directly (the direct path only
+ * reads `engaged`); as the journal, workers take it once per batch
+ * (st_spool_append_batch()) and the poller once per batch of reads and of
+ * confirmations, and fdatasync runs outside it (st_spool_sync()).
+ *
+ * The header also keeps the read position (st_spool_mark()): at open, the
+ * records between the confirmed and the read position are those an
+ * earlier run had handed to Kafka without seeing them confirmed, the
+ * estimate of what a restart may send twice.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,10 +56,11 @@
 #define SEG_VERSION  1u
 #define SEG_HDR_LEN  32u
 #define SEG_START_AT 16u          /* offset of the resolved-prefix field */
+#define SEG_READ_AT  24u          /* offset of the read-position field (0: none) */
 #define REC_PREFIX   8u           /* u32 length, u32 crc32c */
 #define REC_MIN_BODY 12u          /* ts(8) flags(1) key_len(2) nhdrs(1) */
 #define META_MAX     8192u        /* key + headers of one record */
-#define RING_CAP     65536u       /* read records awaiting confirmation */
+#define RING_CAP     262144u      /* read records awaiting confirmation */
 #define SEQ_FIRST    (1ull << 40) /* leaves room below for rescue segments */
 #define RBUF_CHUNK   (256u * 1024)
 
@@ -60,14 +69,17 @@ typedef struct st_spool_seg {
 	uint64_t seq;
 	int wfd;           /* open for appends (tail or rescue), else -1 */
 	int rfd;           /* open for reads, else -1 */
+	int sfd;           /* sealed, its data not yet synced (INTERVAL), else -1 */
 	int rescue;        /* the open rescue segment */
 	int dirty;         /* appended since the last fdatasync */
 	uint64_t size;     /* bytes in the file */
 	uint64_t read_off; /* next record to read */
 	uint64_t ack_off;  /* records before this are confirmed */
 	uint64_t synced_ack;
-	uint64_t unread; /* records not read yet */
-	uint64_t inring; /* ring entries that still point here */
+	uint64_t synced_read; /* read_off as last written into the header */
+	int64_t unread_ts;    /* timestamp of the oldest unread record (about) */
+	uint64_t unread;      /* records not read yet */
+	uint64_t inring;      /* ring entries that still point here */
 } st_spool_seg_t;
 
 /* a rescued record: where it is, and where it belongs */
@@ -80,6 +92,7 @@ typedef struct st_spool_rx {
 typedef struct st_spool_ent {
 	st_spool_seg_t *seg;
 	uint64_t end_off;
+	int64_t ts; /* the record's timestamp */
 	int resolved;
 } st_spool_ent_t;
 
@@ -89,6 +102,8 @@ struct st_spool {
 	int lockfd;
 	uint64_t max_bytes;
 	uint64_t seg_bytes;
+	st_spool_fsync_t fsync;
+	int evict; /* full: delete the oldest segments (else -ENOSPC) */
 	pthread_mutex_t lock;
 	_Atomic int engaged;
 	st_spool_seg_t *segs; /* ascending seq */
@@ -108,7 +123,8 @@ struct st_spool {
 	uint64_t rbuf_off;
 	size_t rbuf_len;
 	/* counters, read by st_spool_stats() without the lock */
-	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors;
+	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full;
+	uint64_t recovered, recovered_read; /* set by st_spool_open() */
 };
 
 static void ctr_add(_Atomic uint64_t *c, int64_t n)
@@ -155,6 +171,8 @@ static void seg_remove(st_spool_t *sp, st_spool_seg_t *seg)
 		close(seg->wfd);
 	if (seg->rfd >= 0)
 		close(seg->rfd);
+	if (seg->sfd >= 0)
+		close(seg->sfd);
 	seg_name(name, sizeof(name), seg->seq);
 	if (unlinkat(sp->dirfd, name, 0) < 0 && errno != ENOENT)
 		ctr_add(&sp->io_errors, 1);
@@ -201,6 +219,7 @@ static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
 	seg->seq = seq;
 	seg->wfd = fd;
 	seg->rfd = -1;
+	seg->sfd = -1;
 	seg->size = SEG_HDR_LEN;
 	seg->read_off = seg->ack_off = seg->synced_ack = SEG_HDR_LEN;
 	seg->dirty = 1;
@@ -209,19 +228,30 @@ static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
 	return 0;
 }
 
-/* finish appending to a segment: sync it and its directory entry */
+/*
+ * Finish appending to a segment. ALWAYS syncs it and its directory entry
+ * now; INTERVAL leaves that to the next st_spool_sync(), which runs
+ * outside the lock (a sealed segment of tens of MiB would otherwise stall
+ * every writer for the whole fdatasync); OFF leaves it to the kernel.
+ */
 static int seg_seal(st_spool_t *sp, st_spool_seg_t *seg)
 {
 	int rc = 0;
 
 	if (seg->wfd < 0)
 		return 0;
-	if (fdatasync(seg->wfd) < 0)
+	if (sp->fsync == ST_SPOOL_FSYNC_INTERVAL && seg->dirty && seg->sfd < 0) {
+		seg->sfd = seg->wfd;
+		seg->wfd = -1;
+		seg->dirty = 0;
+		return 0;
+	}
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fdatasync(seg->wfd) < 0)
 		rc = -errno;
 	close(seg->wfd);
 	seg->wfd = -1;
 	seg->dirty = 0;
-	if (fsync(sp->dirfd) < 0 && rc == 0)
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fsync(sp->dirfd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0)
 		ctr_add(&sp->io_errors, 1);
@@ -366,7 +396,8 @@ static int seg_write(st_spool_t *sp, st_spool_seg_t *seg, const uint8_t *meta, s
 		}
 	}
 	seg->size += want;
-	seg->unread++;
+	if (seg->unread++ == 0)
+		seg->unread_ts = rec->ts_ms;
 	seg->dirty = 1;
 	ctr_add(&sp->bytes, (int64_t)want);
 	ctr_add(&sp->lines, 1);
@@ -382,8 +413,8 @@ static int make_room(st_spool_t *sp, uint64_t need)
 
 		while (seg && (seg->wfd >= 0 || seg->inring > 0))
 			seg = seg->next;
-		if (!seg)
-			return -ENOSPC;
+		if (!seg || !sp->evict)
+			return -ENOSPC; /* the caller counts the records refused */
 		ctr_add(&sp->evicted, (int64_t)seg->unread);
 		ctr_add(&sp->lines, -(int64_t)seg->unread);
 		seg_remove(sp, seg);
@@ -414,8 +445,10 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 		seg_maybe_drop(sp, old);
 	}
 	rc = make_room(sp, need + (*segp ? 0 : SEG_HDR_LEN));
-	if (rc < 0)
+	if (rc < 0) {
+		ctr_add(&sp->full, 1);
 		return rc;
+	}
 	if (!*segp) {
 		uint64_t seq = rescue ? sp->low_seq - 1 : sp->next_seq;
 
@@ -455,6 +488,107 @@ int st_spool_append(st_spool_t *sp, const st_spool_rec_t *rec)
 		rc = -EAGAIN;
 	else
 		rc = append_locked(sp, &sp->tail, 0, rec);
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+void st_spool_set_policy(st_spool_t *sp, st_spool_fsync_t fsync, int evict)
+{
+	pthread_mutex_lock(&sp->lock);
+	sp->fsync = fsync;
+	sp->evict = evict;
+	pthread_mutex_unlock(&sp->lock);
+}
+
+int st_spool_encode(const st_spool_rec_t *rec, void *buf, size_t cap)
+{
+	uint8_t meta[META_MAX];
+	uint32_t body_len;
+	int mlen = rec_encode(rec, meta, sizeof(meta), &body_len);
+	size_t total;
+
+	if (mlen < 0)
+		return mlen;
+	total = REC_PREFIX + (size_t)body_len;
+	if (total > cap)
+		return -ENOBUFS;
+	memcpy(buf, meta, (size_t)mlen);
+	if (rec->value_len)
+		memcpy((uint8_t *)buf + mlen, rec->value, rec->value_len);
+	return (int)total;
+}
+
+/* write all of buf at the end of the tail segment */
+static int tail_write(st_spool_t *sp, st_spool_seg_t *seg, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(seg->wfd, (const uint8_t *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			/* cut a partial batch back; else the next open cuts it */
+			if (done && ftruncate(seg->wfd, (off_t)seg->size) < 0) {
+			}
+			ctr_add(&sp->io_errors, 1);
+			return -e;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t n)
+{
+	st_spool_seg_t *seg;
+	int rc;
+
+	if (len < REC_PREFIX + REC_MIN_BODY || n == 0)
+		return len || n ? -EINVAL : 0;
+	pthread_mutex_lock(&sp->lock);
+	seg = sp->tail;
+	if (seg && seg->size > SEG_HDR_LEN && seg->size + len > sp->seg_bytes) {
+		seg_seal(sp, seg);
+		sp->tail = NULL;
+		seg_maybe_drop(sp, seg);
+	}
+	rc = make_room(sp, len + (sp->tail ? 0 : SEG_HDR_LEN));
+	if (rc < 0) {
+		ctr_add(&sp->full, (int64_t)n);
+		goto out;
+	}
+	if (!sp->tail) {
+		rc = seg_create(sp, sp->next_seq, &sp->tail);
+		if (rc < 0) {
+			ctr_add(&sp->io_errors, 1);
+			goto out;
+		}
+		sp->next_seq++;
+	}
+	seg = sp->tail;
+	rc = tail_write(sp, seg, buf, len);
+	if (rc < 0)
+		goto out;
+	seg->size += len;
+	if (seg->unread == 0)
+		seg->unread_ts = (int64_t)st_le64_load((const uint8_t *)buf + REC_PREFIX);
+	seg->unread += n;
+	seg->dirty = 1;
+	ctr_add(&sp->bytes, (int64_t)len);
+	ctr_add(&sp->lines, (int64_t)n);
+	ctr_add(&sp->appended, (int64_t)n);
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS) {
+		if (fdatasync(seg->wfd) < 0) {
+			rc = -errno;
+			ctr_add(&sp->io_errors, 1);
+		}
+		seg->dirty = 0;
+	}
+out:
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
 }
@@ -657,20 +791,23 @@ static void seg_skip_corrupt(st_spool_t *sp, st_spool_seg_t *seg)
 		sp->rbuf_seg = NULL;
 }
 
-int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
+/* is [off, off + need) of seg in the read buffer already? */
+static int rbuf_has(const st_spool_t *sp, const st_spool_seg_t *seg, uint64_t off, size_t need)
+{
+	return sp->rbuf_seg == seg && off >= sp->rbuf_off &&
+	       off + need <= sp->rbuf_off + sp->rbuf_len;
+}
+
+/*
+ * Read the next record (locked). With refill 0 only a record already in
+ * the read buffer is read (-EAGAIN otherwise), so that records read before
+ * it in the same batch keep pointing into valid memory.
+ */
+static int read_locked(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token, int refill)
 {
 	st_spool_seg_t *seg;
 	int rc;
 
-	pthread_mutex_lock(&sp->lock);
-	if (sp->rescue) {
-		rc = -EBUSY;
-		goto out;
-	}
-	if (sp->rtail - sp->rhead >= RING_CAP) {
-		rc = -ENOBUFS;
-		goto out;
-	}
 	for (;;) {
 		const uint8_t *p;
 		uint32_t len = 0, crc;
@@ -678,21 +815,23 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 
 		for (seg = sp->segs; seg && seg->read_off >= seg->size; seg = seg->next)
 			;
-		if (!seg) {
-			rc = -ENODATA;
-			goto out;
-		}
+		if (!seg)
+			return -ENODATA;
+		if (!refill && !rbuf_has(sp, seg, seg->read_off, REC_PREFIX))
+			return -EAGAIN;
 		rc = rbuf_fill(sp, seg, REC_PREFIX);
 		if (rc == 0) {
 			p = (const uint8_t *)sp->rbuf + (seg->read_off - sp->rbuf_off);
 			len = st_le32_load(p);
 			if (len < REC_MIN_BODY || len > ST_SPOOL_MAX_RECORD)
 				rc = -EBADMSG;
+			else if (!refill && !rbuf_has(sp, seg, seg->read_off, REC_PREFIX + len))
+				return -EAGAIN;
 			else
 				rc = rbuf_fill(sp, seg, REC_PREFIX + len);
 		}
 		if (rc == -ENOMEM)
-			goto out;
+			return rc;
 		if (rc < 0) {
 			if (rc != -EBADMSG && rc != -ENODATA)
 				ctr_add(&sp->io_errors, 1);
@@ -712,40 +851,81 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
 		e = &sp->ring[*token % RING_CAP];
 		e->seg = seg;
 		e->end_off = seg->read_off + REC_PREFIX + len;
+		e->ts = rec->ts_ms;
 		e->resolved = 0;
 		seg->inring++;
 		seg->unread--;
 		seg->read_off = e->end_off;
-		rc = 0;
-		break;
+		/* the next record's timestamp when it is at hand, else this
+		 * one's (a little older: the age errs on the high side) */
+		seg->unread_ts = rec->ts_ms;
+		if (rbuf_has(sp, seg, seg->read_off, REC_PREFIX + 8))
+			seg->unread_ts =
+			        (int64_t)st_le64_load((const uint8_t *)sp->rbuf +
+			                              (seg->read_off - sp->rbuf_off) + REC_PREFIX);
+		return 0;
 	}
-out:
-	pthread_mutex_unlock(&sp->lock);
-	return rc;
 }
 
-void st_spool_resolve(st_spool_t *sp, uint64_t token)
+int st_spool_read_batch(st_spool_t *sp, st_spool_rec_t *recs, uint64_t *tokens, unsigned max,
+                        unsigned *n)
+{
+	int rc = 0;
+
+	*n = 0;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->rescue)
+		rc = -EBUSY;
+	while (rc == 0 && *n < max) {
+		if (sp->rtail - sp->rhead >= RING_CAP) {
+			rc = -ENOBUFS;
+			break;
+		}
+		rc = read_locked(sp, &recs[*n], &tokens[*n], *n == 0);
+		if (rc == 0)
+			(*n)++;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return *n ? 0 : rc == -EAGAIN ? -ENODATA : rc;
+}
+
+int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token)
+{
+	unsigned n;
+
+	return st_spool_read_batch(sp, rec, token, 1, &n);
+}
+
+void st_spool_resolve_many(st_spool_t *sp, const uint64_t *tokens, size_t n)
 {
 	pthread_mutex_lock(&sp->lock);
-	if (token >= sp->rhead && token < sp->rtail) {
-		st_spool_ent_t *e = &sp->ring[token % RING_CAP];
+	for (size_t i = 0; i < n; i++) {
+		st_spool_ent_t *e;
 
+		if (tokens[i] < sp->rhead || tokens[i] >= sp->rtail)
+			continue;
+		e = &sp->ring[tokens[i] % RING_CAP];
 		if (!e->resolved) {
 			e->resolved = 1;
 			ctr_add(&sp->lines, -1);
 		}
-		while (sp->rhead < sp->rtail && sp->ring[sp->rhead % RING_CAP].resolved) {
-			st_spool_ent_t *h = &sp->ring[sp->rhead % RING_CAP];
-			st_spool_seg_t *seg = h->seg;
+	}
+	while (sp->rhead < sp->rtail && sp->ring[sp->rhead % RING_CAP].resolved) {
+		st_spool_ent_t *h = &sp->ring[sp->rhead % RING_CAP];
+		st_spool_seg_t *seg = h->seg;
 
-			sp->rhead++;
-			if (h->end_off > seg->ack_off)
-				seg->ack_off = h->end_off;
-			seg->inring--;
-			seg_maybe_drop(sp, seg);
-		}
+		sp->rhead++;
+		if (h->end_off > seg->ack_off)
+			seg->ack_off = h->end_off;
+		seg->inring--;
+		seg_maybe_drop(sp, seg);
 	}
 	pthread_mutex_unlock(&sp->lock);
+}
+
+void st_spool_resolve(st_spool_t *sp, uint64_t token)
+{
+	st_spool_resolve_many(sp, &token, 1);
 }
 
 int st_spool_disengage(st_spool_t *sp)
@@ -786,43 +966,97 @@ uint64_t st_spool_outstanding(const st_spool_t *sp)
 	return n;
 }
 
-int st_spool_sync(st_spool_t *sp)
+/* write changed read/confirmed positions into segment headers (locked) */
+static int mark_locked(st_spool_t *sp)
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&sp->lock);
 	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
-		if (seg->wfd >= 0 && seg->dirty) {
-			if (fdatasync(seg->wfd) < 0) {
-				rc = -errno;
-				ctr_add(&sp->io_errors, 1);
-			}
-			seg->dirty = 0;
-		}
-	}
-	/* only now, with every rescued record on disk, may a segment's
-	 * header say that the records before ack_off need not be re-sent */
-	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
-		uint8_t v[8];
+		uint8_t v[16];
 		char name[32];
 		int fd;
 
-		if (seg->ack_off == seg->synced_ack)
+		if (seg->ack_off == seg->synced_ack && seg->read_off == seg->synced_read)
 			continue;
 		seg_name(name, sizeof(name), seg->seq);
 		fd = openat(sp->dirfd, name, O_WRONLY | O_CLOEXEC);
 		st_le64_store(v, seg->ack_off);
-		if (fd < 0 || pwrite(fd, v, 8, SEG_START_AT) != 8) {
+		st_le64_store(v + 8, seg->read_off);
+		if (fd < 0 || pwrite(fd, v, 16, SEG_START_AT) != 16) {
 			rc = -errno;
 			ctr_add(&sp->io_errors, 1);
 		} else {
 			seg->synced_ack = seg->ack_off;
+			seg->synced_read = seg->read_off;
 		}
 		if (fd >= 0)
 			close(fd);
 	}
+	return rc;
+}
+
+int st_spool_mark(st_spool_t *sp)
+{
+	int rc;
+
+	pthread_mutex_lock(&sp->lock);
+	rc = mark_locked(sp);
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
+}
+
+int st_spool_sync(st_spool_t *sp)
+{
+	int fds[64], nfd = 0, dirsync = 0, rc = 0;
+
+	/* collect what needs an fdatasync under the lock, sync it outside */
+	pthread_mutex_lock(&sp->lock);
+	for (st_spool_seg_t *seg = sp->segs; seg && nfd < 64; seg = seg->next) {
+		if (seg->sfd >= 0) {
+			fds[nfd++] = seg->sfd; /* ours now */
+			seg->sfd = -1;
+			dirsync = 1;
+		}
+		if (nfd < 64 && seg->wfd >= 0 && seg->dirty) {
+			seg->dirty = 0;
+			if (sp->fsync != ST_SPOOL_FSYNC_OFF && (fds[nfd] = dup(seg->wfd)) >= 0)
+				nfd++;
+			dirsync = 1;
+		}
+	}
+	pthread_mutex_unlock(&sp->lock);
+	for (int i = 0; i < nfd; i++) {
+		if (sp->fsync != ST_SPOOL_FSYNC_OFF && fdatasync(fds[i]) < 0) {
+			rc = -errno;
+			ctr_add(&sp->io_errors, 1);
+		}
+		close(fds[i]);
+	}
+	if (dirsync && sp->fsync != ST_SPOOL_FSYNC_OFF)
+		fsync(sp->dirfd);
+	/* only now, with every rescued record on disk (unless fsync is off),
+	 * may a segment's header say that the records before ack_off need
+	 * not be re-sent */
+	pthread_mutex_lock(&sp->lock);
+	if (mark_locked(sp) < 0)
+		rc = -EIO;
+	pthread_mutex_unlock(&sp->lock);
+	return rc;
+}
+
+int64_t st_spool_oldest_ts(const st_spool_t *sp)
+{
+	st_spool_t *s = (st_spool_t *)sp;
+	int64_t ts = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->rhead < s->rtail)
+		ts = s->ring[s->rhead % RING_CAP].ts;
+	for (st_spool_seg_t *seg = s->segs; seg; seg = seg->next)
+		if (seg->unread && seg->unread_ts > 0 && (ts == 0 || seg->unread_ts < ts))
+			ts = seg->unread_ts;
+	pthread_mutex_unlock(&s->lock);
+	return ts;
 }
 
 void st_spool_stats(const st_spool_t *sp, st_spool_stats_t *stats)
@@ -836,6 +1070,9 @@ void st_spool_stats(const st_spool_t *sp, st_spool_stats_t *stats)
 	stats->evicted = atomic_load_explicit(&s->evicted, memory_order_relaxed);
 	stats->corrupt = atomic_load_explicit(&s->corrupt, memory_order_relaxed);
 	stats->io_errors = atomic_load_explicit(&s->io_errors, memory_order_relaxed);
+	stats->full = atomic_load_explicit(&s->full, memory_order_relaxed);
+	stats->recovered = s->recovered;
+	stats->recovered_read = s->recovered_read;
 }
 
 /* ---- opening an existing spool -------------------------------------------- */
@@ -850,7 +1087,8 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	uint8_t hdr[SEG_HDR_LEN];
 	st_spool_seg_t *seg;
 	struct stat st;
-	uint64_t off, start, unread = 0;
+	uint64_t off, start, rmark, unread = 0, unread_read = 0;
+	int64_t first_ts = 0;
 	uint8_t *body = NULL;
 	size_t body_cap = 0;
 	int fd, rc = 0;
@@ -869,7 +1107,8 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	}
 	start = st_le64_load(hdr + SEG_START_AT);
 	if (start < SEG_HDR_LEN || start > (uint64_t)st.st_size)
-		start = SEG_HDR_LEN; /* a damaged cursor: re-send rather than lose */
+		start = SEG_HDR_LEN;             /* a damaged cursor: re-send rather than lose */
+	rmark = st_le64_load(hdr + SEG_READ_AT); /* 0 in older spools */
 	off = start;
 	while (off < (uint64_t)st.st_size) {
 		uint8_t pre[REC_PREFIX];
@@ -898,6 +1137,10 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 		crc = st_crc32c_update(crc, body, len) ^ 0xffffffffu;
 		if (crc != st_le32_load(pre + 4))
 			break;
+		if (unread == 0)
+			first_ts = (int64_t)st_le64_load(body);
+		if (off < rmark)
+			unread_read++;
 		off += REC_PREFIX + len;
 		unread++;
 	}
@@ -916,11 +1159,15 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	seg->seq = seq;
 	seg->wfd = -1;
 	seg->rfd = -1;
+	seg->sfd = -1;
 	seg->size = off;
-	seg->read_off = seg->ack_off = seg->synced_ack = start;
+	seg->read_off = seg->ack_off = seg->synced_ack = seg->synced_read = start;
 	seg->unread = unread;
+	seg->unread_ts = first_ts;
 	seg_insert(sp, seg);
 	ctr_add(&sp->lines, (int64_t)unread);
+	sp->recovered += unread;
+	sp->recovered_read += unread_read;
 	seg_maybe_drop(sp, seg);
 out:
 	free(body);
@@ -982,6 +1229,8 @@ int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_sp
 	pthread_mutex_init(&sp->lock, NULL);
 	sp->max_bytes = max_bytes;
 	sp->seg_bytes = seg_bytes < 4096 ? 4096 : seg_bytes;
+	sp->fsync = ST_SPOOL_FSYNC_INTERVAL;
+	sp->evict = 1;
 	sp->dir = strdup(dir);
 	sp->ring = calloc(RING_CAP, sizeof(*sp->ring));
 	if (!sp->dir || !sp->ring) {
@@ -1053,6 +1302,8 @@ void st_spool_close(st_spool_t *sp)
 				close(seg->wfd);
 			if (seg->rfd >= 0)
 				close(seg->rfd);
+			if (seg->sfd >= 0)
+				close(seg->sfd);
 			free(seg);
 		}
 		pthread_mutex_unlock(&sp->lock);

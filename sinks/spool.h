@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * spool.h - the on-disk spool of the Kafka sink (private to sinks/).
+ * spool.h - the on-disk spool of the Kafka sink (private to sinks/), which
+ * is also its journal when output.kafka.acceptance is journal: then every
+ * line is appended (in per-worker batches, st_spool_append_batch()) and the
+ * poller reads everything back, the spool is never disengaged, and the
+ * confirmed and read positions are persisted every 20 ms (st_spool_mark()).
  *
  * The spool is an ordered log of Kafka records (key, headers, value,
  * timestamp) kept in segment files under one directory. It holds what the
@@ -35,6 +39,13 @@
 
 typedef struct st_spool st_spool_t;
 
+/** When the spool's data is flushed to the disk (output.kafka.fsync). */
+typedef enum st_spool_fsync {
+	ST_SPOOL_FSYNC_OFF = 0,      /* never: the kernel writes back when it likes */
+	ST_SPOOL_FSYNC_INTERVAL = 1, /* st_spool_sync() (about once a second) */
+	ST_SPOOL_FSYNC_ALWAYS = 2,   /* every append, before it returns */
+} st_spool_fsync_t;
+
 typedef struct st_spool_hdr {
 	const char *name; /* at most 255 bytes; not NUL-terminated when read */
 	size_t name_len;  /* 0 on append: strlen(name) */
@@ -62,6 +73,11 @@ typedef struct st_spool_stats {
 	uint64_t evicted;   /* unresolved records deleted for space */
 	uint64_t corrupt;   /* records lost to a bad checksum or length */
 	uint64_t io_errors; /* failed writes, reads, syncs */
+	uint64_t full;      /* appends refused: full and eviction off */
+	uint64_t recovered; /* records found by st_spool_open() */
+	/* of those, records an earlier run had already handed out (read) but
+	 * not seen confirmed: they may reach Kafka twice */
+	uint64_t recovered_read;
 } st_spool_stats_t;
 
 /**
@@ -75,6 +91,42 @@ typedef struct st_spool_stats {
  */
 int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_spool_t **out,
                   char *err, size_t errlen);
+
+/**
+ * @brief Settings fixed after open: the fsync policy (default INTERVAL)
+ * and whether a full spool evicts its oldest segments (default) or
+ * refuses new records with -ENOSPC (counted as full).
+ */
+void st_spool_set_policy(st_spool_t *sp, st_spool_fsync_t fsync, int evict);
+
+/**
+ * @brief Encode one record, framed as it is stored, into @p buf: the
+ * caller batches records and hands them to st_spool_append_batch().
+ * @return the bytes used; -ENOBUFS when it does not fit in @p cap;
+ * -E2BIG when it can never be stored.
+ */
+int st_spool_encode(const st_spool_rec_t *rec, void *buf, size_t cap);
+
+/**
+ * @brief Append @p n records encoded by st_spool_encode() with one write,
+ * whether the spool is engaged or not (the journal is always engaged).
+ * @return 0; -ENOSPC when full (see st_spool_set_policy()); -errno.
+ */
+int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t n);
+
+/**
+ * @brief Persist the read and confirmed positions of every segment into
+ * its header (no fsync): after a crash, a restart resumes at the
+ * confirmed one. Cheap; call it often.
+ */
+int st_spool_mark(st_spool_t *sp);
+
+/**
+ * @brief Kafka timestamp (ms) of the oldest record not yet confirmed,
+ * approximately (a record read and confirmed may be counted one record
+ * late); 0 when there is none.
+ */
+int64_t st_spool_oldest_ts(const st_spool_t *sp);
 
 /** @brief Is the spool engaged (new records must be appended, not sent)? */
 int st_spool_engaged(const st_spool_t *sp);
@@ -119,6 +171,18 @@ int st_spool_read(st_spool_t *sp, st_spool_rec_t *rec, uint64_t *token);
 void st_spool_resolve(st_spool_t *sp, uint64_t token);
 
 /**
+ * @brief st_spool_read() of up to @p max records with one lock: stops
+ * early where the next record would need the read buffer refilled (the
+ * records read keep pointing into it until the next read).
+ * @return 0 and *n >= 1, or what st_spool_read() returns (*n = 0).
+ */
+int st_spool_read_batch(st_spool_t *sp, st_spool_rec_t *recs, uint64_t *tokens, unsigned max,
+                        unsigned *n);
+
+/** @brief st_spool_resolve() of @p n tokens with one lock. */
+void st_spool_resolve_many(st_spool_t *sp, const uint64_t *tokens, size_t n);
+
+/**
  * @brief Disengage when everything is read and nothing is being rescued:
  * the tail segment is closed and writers send directly again. Done under
  * the spool's lock, so no append can slip in between.
@@ -130,8 +194,10 @@ int st_spool_disengage(st_spool_t *sp);
 uint64_t st_spool_outstanding(const st_spool_t *sp);
 
 /**
- * @brief Make the spool durable: fdatasync open segments and write each
- * segment's resolved prefix into its header.
+ * @brief Make the spool durable: fdatasync segments written since the
+ * last call (unless the fsync policy is OFF; not under the spool's lock,
+ * so appends go on meanwhile) and write each segment's resolved prefix
+ * into its header.
  */
 int st_spool_sync(st_spool_t *sp);
 

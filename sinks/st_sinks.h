@@ -67,8 +67,18 @@ typedef struct st_sink_stats {
 	uint64_t failed_rejected; /* refused for good (too large, invalid): dropped */
 	uint64_t failed_other;    /* any other error: spooled */
 	/* undelivered when the sink closed (shutdown.timeout), purged from
-	 * librdkafka into the spool: not a failure, not in errors */
+	 * librdkafka into the spool (the journal keeps them): not a failure,
+	 * not in errors */
 	uint64_t shutdown_spooled;
+	/* Kafka with acceptance journal (spooled/spool_bytes are then the
+	 * journal's lines and bytes not yet confirmed by Kafka): */
+	uint64_t journal_oldest_ms; /* age of the oldest unconfirmed line, 0: none */
+	uint64_t journal_full;      /* lines refused: journal full (journal_full: reject) */
+	uint64_t recovered;         /* lines an earlier run left in the journal/spool */
+	uint64_t recovered_dups;    /* of those, already handed to Kafka once: they
+	                             * may arrive twice (an estimate, from above) */
+	/* file: partial last lines cut at open (left by a crash) */
+	uint64_t torn_lines;
 } st_sink_stats_t;
 
 /**
@@ -90,6 +100,25 @@ typedef enum st_log_level {
  */
 typedef void (*st_sink_log_fn)(st_log_level_t level, const char *msg, void *arg);
 
+/** When a Kafka output accepts a line (output.kafka.acceptance). */
+typedef enum st_kafka_acceptance {
+	ST_KAFKA_ACCEPT_JOURNAL = 0, /* once in the on-disk journal (page cache) */
+	ST_KAFKA_ACCEPT_MEMORY,      /* once in librdkafka's queue (spool on outage) */
+} st_kafka_acceptance_t;
+
+/** When the journal/spool is flushed to disk (output.kafka.fsync). */
+typedef enum st_kafka_fsync {
+	ST_KAFKA_FSYNC_OFF = 0,  /* never: the kernel's writeback */
+	ST_KAFKA_FSYNC_INTERVAL, /* about once a second */
+	ST_KAFKA_FSYNC_ALWAYS,   /* every batch, before informs are acked */
+} st_kafka_fsync_t;
+
+/** What a full journal does (output.kafka.journal_full). */
+typedef enum st_kafka_full {
+	ST_KAFKA_FULL_DROP_OLDEST = 0, /* evict the oldest segments (counted: evicted) */
+	ST_KAFKA_FULL_REJECT,          /* refuse new lines (counted: journal_full) */
+} st_kafka_full_t;
+
 /** What a Kafka message's key is (output.kafka.key). */
 typedef enum st_kafka_key {
 	ST_KAFKA_KEY_SRC_IP = 0, /* the sender's address */
@@ -104,12 +133,15 @@ typedef enum st_kafka_key {
  * borrowed and must outlive st_sink_new().
  */
 typedef struct st_kafka_conf {
-	const char *topic;          /* for URIs that name none; NULL or "": none */
-	st_kafka_key_t key;         /* message key */
-	int headers;                /* add the headers version, pdu, trap_oid */
-	int queue_timeout_ms;       /* brokers away this long: spool (> 0) */
-	const char *spool_dir;      /* NULL or "": no spool */
-	uint64_t spool_max;         /* bytes the spool may hold (>= 1 MiB) */
+	const char *topic;                /* for URIs that name none; NULL or "": none */
+	st_kafka_key_t key;               /* message key */
+	int headers;                      /* add the headers version, pdu, trap_oid */
+	int queue_timeout_ms;             /* brokers away this long: spool (> 0) */
+	const char *spool_dir;            /* NULL or "": no spool */
+	uint64_t spool_max;               /* bytes the spool may hold (>= 1 MiB) */
+	st_kafka_acceptance_t acceptance; /* JOURNAL needs spool_dir */
+	st_kafka_fsync_t fsync;
+	st_kafka_full_t full;
 	const char *const *rdkafka; /* librdkafka properties: name, value, ..., NULL;
 	                             * NULL: none (checked by librdkafka itself) */
 } st_kafka_conf_t;
@@ -118,7 +150,9 @@ typedef struct st_kafka_conf {
 #define ST_KAFKA_CONF_DEFAULT                                                                      \
 	{                                                                                          \
 		.topic = NULL, .key = ST_KAFKA_KEY_SRC_IP, .headers = 1, .queue_timeout_ms = 5000, \
-		.spool_dir = NULL, .spool_max = 1024ull * 1024 * 1024, .rdkafka = NULL             \
+		.spool_dir = NULL, .spool_max = 1024ull * 1024 * 1024,                             \
+		.acceptance = ST_KAFKA_ACCEPT_JOURNAL, .fsync = ST_KAFKA_FSYNC_INTERVAL,           \
+		.full = ST_KAFKA_FULL_DROP_OLDEST, .rdkafka = NULL                                 \
 	}
 
 /** Settings shared by all sinks. */

@@ -1331,6 +1331,9 @@ static const char *const all_keys[][2] = {
         {"output.kafka.spool_dir", "STORMTRAP_OUTPUT__KAFKA__SPOOL_DIR"},
         {"output.kafka.spool_max", "STORMTRAP_OUTPUT__KAFKA__SPOOL_MAX"},
         {"output.kafka.queue_timeout", "STORMTRAP_OUTPUT__KAFKA__QUEUE_TIMEOUT"},
+        {"output.kafka.acceptance", "STORMTRAP_OUTPUT__KAFKA__ACCEPTANCE"},
+        {"output.kafka.fsync", "STORMTRAP_OUTPUT__KAFKA__FSYNC"},
+        {"output.kafka.journal_full", "STORMTRAP_OUTPUT__KAFKA__JOURNAL_FULL"},
 };
 #define NALL (sizeof(all_keys) / sizeof(all_keys[0]))
 

@@ -8,6 +8,8 @@ JSON, with the right key and headers, and in order for its source:
   - the brokers down for 30 s under load, then back;
   - SIGTERM while the brokers are down, a restart, then the brokers back;
   - a bad output.kafka.rdkafka. property is a start-up error naming it.
+These run with output.kafka.acceptance memory; the default, journal, is
+tested through kills and stops in test_chaos.py.
 """
 import glob
 import json
@@ -108,11 +110,14 @@ class KafkaTest(unittest.TestCase):
         self.addCleanup(self.mock.stop)
         self.spool = os.path.join(self.tmp, "spool")
 
-    def collector(self, *extra, port=None, start=True):
+    def collector(self, *extra, port=None, start=True, acceptance="memory"):
+        # these scenarios are those of acceptance memory (librdkafka's queue,
+        # the spool on an outage); the journal's are in test_chaos.py
         c = Collector("-o", f"kafka://{self.mock.bootstrap}/{TOPIC}",
                       "--set", f"output.kafka.spool_dir={self.spool}",
                       "--set", "output.kafka.queue_timeout=1s",
                       "--set", "shutdown.timeout=3s",
+                      "--set", f"output.kafka.acceptance={acceptance}",
                       *extra, output=False, port=port)
         if start:
             c.start()
@@ -170,7 +175,7 @@ class KafkaTest(unittest.TestCase):
 
     # ------------------------------------------------------------------
     def test_real_senders_arrive_once_with_key_and_headers(self):
-        c = self.collector()
+        c = self.collector(acceptance="journal")  # the default
         want = []
         for n in range(20):
             r = net_snmp("snmptrap", "-v", "2c", "-c", "public", c.target(), "",

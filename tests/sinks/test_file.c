@@ -272,3 +272,68 @@ Test(file, check_names_a_missing_directory_and_leaves_nothing, .init = setup, .f
 	cr_assert_eq(access(path, F_OK), -1);
 	cr_assert_eq(st_sink_check("stdout", &conf, collect, found), 0);
 }
+
+/* the whole file as a string (static buffer) */
+static const char *slurp(void)
+{
+	static char text[1 << 16];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	return text;
+}
+
+static void spit(const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* a crash mid-write left part of a line: it is cut at open and counted,
+ * so the next line starts on a line of its own */
+Test(file, torn_last_line_is_cut_at_open_and_counted, .init = setup, .fini = teardown)
+{
+	char uri[300];
+	st_sink_t *sink;
+	st_sink_stats_t st;
+
+	/* a fragment longer than one read chunk, after two whole lines */
+	static char text[12000];
+	int n = snprintf(text, sizeof(text), "{\"a\":1}\n{\"a\":2}\n{\"a\":3,\"pad\":\"");
+
+	memset(text + n, 'x', 9000);
+	text[n + 9000] = '\0';
+	spit(text);
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	sink = open_sink(uri, 1, 4096);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.torn_lines, 1);
+	cr_assert_str_eq(slurp(), "{\"a\":1}\n{\"a\":2}\n");
+	cr_assert_eq(put(sink, 0, "{\"a\":4}\n"), ST_SINK_ACCEPTED);
+	cr_assert_eq(st_sink_flush(sink, 0), ST_SINK_ACCEPTED);
+	cr_assert_str_eq(slurp(), "{\"a\":1}\n{\"a\":2}\n{\"a\":4}\n");
+
+	/* a reopen checks again: a fragment with no newline at all goes */
+	spit("{\"a\":");
+	cr_assert_eq(st_sink_reopen(sink), 0);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.torn_lines, 2);
+	cr_assert_str_eq(slurp(), "");
+	cr_assert_eq(st_sink_close(sink, 0), 0);
+	st_sink_free(sink);
+
+	/* a file that ends in a newline is left alone */
+	spit("{\"a\":1}\n");
+	sink = open_sink(uri, 1, 4096);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.torn_lines, 0);
+	cr_assert_str_eq(slurp(), "{\"a\":1}\n");
+	st_sink_free(sink);
+}

@@ -4,7 +4,11 @@
  * in this process: lines arrive once with key and headers; an outage
  * spools and replays in order; a sink closed during an outage leaves a
  * spool the next one replays; bad settings are start-up errors naming the
- * setting; eviction is counted.
+ * setting; eviction is counted. Those run with acceptance memory; the
+ * journal's tests (at the end) check that a line is in the journal only
+ * once flushed, that a close during an outage is quick and the next start
+ * sends everything once, and that a full journal with reject refuses,
+ * counts and reports not ready.
  *
  * Each test has its own cluster and spool directory, so Criterion may run
  * them in parallel. Timeouts are shortened through librdkafka properties.
@@ -110,6 +114,8 @@ static st_kafka_conf_t kconf_make(st_kafka_key_t key, uint64_t spool_max, const 
 	kc.spool_max = spool_max;
 	kc.queue_timeout_ms = 500;
 	kc.rdkafka = props ? props : fast_props;
+	/* the tests before the journal's own are about acceptance memory */
+	kc.acceptance = ST_KAFKA_ACCEPT_MEMORY;
 	return kc;
 }
 
@@ -127,17 +133,23 @@ static int sink_make(const cluster_t *c, const st_kafka_conf_t *kc, st_sink_t **
 	return st_sink_new(uri, &conf, sink, err, errlen);
 }
 
-static st_sink_t *sink_open(const cluster_t *c, st_kafka_key_t key, uint64_t spool_max)
+static st_sink_t *sink_start(const cluster_t *c, const st_kafka_conf_t *kc)
 {
-	st_kafka_conf_t kc = kconf_make(key, spool_max, NULL);
 	char err[512] = "";
 	st_sink_t *sink = NULL;
 	int rc;
 
-	rc = sink_make(c, &kc, &sink, err, sizeof(err));
+	rc = sink_make(c, kc, &sink, err, sizeof(err));
 	cr_assert_eq(rc, 0, "st_sink_new: %s", err);
 	cr_assert_eq(st_sink_start(sink, err, sizeof(err)), 0, "%s", err);
 	return sink;
+}
+
+static st_sink_t *sink_open(const cluster_t *c, st_kafka_key_t key, uint64_t spool_max)
+{
+	st_kafka_conf_t kc = kconf_make(key, spool_max, NULL);
+
+	return sink_start(c, &kc);
 }
 
 /*
@@ -757,4 +769,134 @@ Test(kafka, one_spool_directory_per_output)
 	cr_assert_lt(st_sink_new("kafka://127.0.0.2:1/t", &conf, &b, err, sizeof(err)), 0);
 	cr_assert(strstr(err, "in use"), "err: %s", err);
 	st_sink_free(a);
+}
+
+/* ---- acceptance journal ------------------------------------------------- */
+
+static st_sink_t *journal_open(const cluster_t *c, uint64_t spool_max, st_kafka_full_t full)
+{
+	st_kafka_conf_t kc = kconf_make(ST_KAFKA_KEY_SRC_IP, spool_max, NULL);
+
+	kc.acceptance = ST_KAFKA_ACCEPT_JOURNAL;
+	kc.full = full;
+	return sink_start(c, &kc);
+}
+
+Test(kafka, journal_delivers_each_line_once_and_empties)
+{
+	cluster_t c;
+	st_sink_t *sink;
+	st_sink_stats_t st;
+
+	cluster_start(&c, 3);
+	sink = journal_open(&c, 64 << 20, ST_KAFKA_FULL_DROP_OLDEST);
+	write_range(sink, 0, 3000, 0);
+	WAIT_STAT(sink, written, 3000, 20000);
+	cr_assert_eq(st_sink_close(sink, 5000), 0);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.accepted, 3000);
+	cr_assert_eq(st.written, 3000);
+	cr_assert_eq(st.dropped, 0);
+	cr_assert_eq(st.errors, 0);
+	cr_assert_eq(st.spooled, 0, "everything confirmed: nothing left in the journal");
+	cr_assert_eq(st.journal_oldest_ms, 0);
+	st_sink_free(sink);
+	consume(&c, "src_ip", 3000, 500, 20000, &seen);
+	assert_exactly_once(&seen, 3000);
+	cluster_stop(&c);
+}
+
+Test(kafka, journal_line_is_accepted_only_at_flush_and_not_before)
+{
+	cluster_t c;
+	st_sink_t *sink;
+	st_sink_stats_t st;
+
+	cluster_start(&c, 1);
+	sink = journal_open(&c, 64 << 20, ST_KAFKA_FULL_DROP_OLDEST);
+	cr_assert_eq(write_n(sink, 0, 0), ST_SINK_ACCEPTED);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.spooled, 0, "in the worker's batch, not in the journal yet");
+	cr_assert_eq(st_sink_flush(sink, 0), ST_SINK_ACCEPTED);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.spooled + st.written, 1, "in the journal once flushed");
+	WAIT_STAT(sink, written, 1, 20000);
+	cr_assert_eq(st_sink_close(sink, 5000), 0);
+	st_sink_free(sink);
+	cluster_stop(&c);
+}
+
+Test(kafka, journal_close_during_outage_is_quick_and_the_next_start_sends_all)
+{
+	cluster_t c;
+	st_sink_t *sink;
+	st_sink_stats_t st;
+	int64_t t0;
+
+	cluster_start(&c, 3);
+	sink = journal_open(&c, 64 << 20, ST_KAFKA_FULL_DROP_OLDEST);
+	write_range(sink, 0, 500, 0);
+	WAIT_STAT(sink, written, 500, 20000);
+	cluster_set(&c, 0);
+	write_range(sink, 500, 3000, 200);
+	st_sink_stats(sink, &st);
+	cr_assert_gt(st.journal_oldest_ms, 0, "undelivered lines have an age");
+	cr_assert(st_sink_ready(sink), "an outage alone does not make the journal unready");
+	t0 = now_ms();
+	cr_assert_eq(st_sink_close(sink, 10000), 0);
+	cr_assert_lt(now_ms() - t0, 4000, "close waited for the brokers: %lld ms",
+	             (long long)(now_ms() - t0));
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.written, 500);
+	cr_assert_eq(st.spooled, 2500, "the journal keeps every undelivered line");
+	cr_assert_eq(st.dropped, 0);
+	cr_assert_eq(st.errors, 0);
+	st_sink_free(sink);
+
+	sink = journal_open(&c, 64 << 20, ST_KAFKA_FULL_DROP_OLDEST);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.recovered, 2500);
+	cr_assert_leq(st.recovered_dups, 2500);
+	write_range(sink, 3000, 3200, 0);
+	cluster_set(&c, 1);
+	WAIT_STAT(sink, written, 2700, 40000);
+	st_sink_stats(sink, &st);
+	cr_assert_eq(st.replayed, 2500);
+	cr_assert_eq(st_sink_close(sink, 5000), 0);
+	st_sink_free(sink);
+	consume(&c, "src_ip", 3200, 1000, 30000, &seen);
+	assert_exactly_once(&seen, 3200);
+	cluster_stop(&c);
+}
+
+Test(kafka, journal_full_reject_refuses_counts_and_is_not_ready)
+{
+	cluster_t c;
+	st_sink_t *sink;
+	st_sink_stats_t st;
+	int refused = 0, total = 6000;
+
+	cluster_start(&c, 1);
+	cluster_set(&c, 0);
+	sink = journal_open(&c, 1 << 20, ST_KAFKA_FULL_REJECT);
+	cr_assert(st_sink_ready(sink));
+	for (int n = 0; n < total; n++) {
+		cr_assert_eq(write_n(sink, n, 500), ST_SINK_ACCEPTED);
+		if (n % 50 == 49)
+			for (unsigned w = 0; w < 2; w++)
+				refused += st_sink_flush(sink, w) != ST_SINK_ACCEPTED;
+	}
+	st_sink_stats(sink, &st);
+	cr_assert_gt(refused, 0, "a flush into a full journal says so");
+	cr_assert_gt(st.journal_full, 0);
+	cr_assert_eq(st.evicted, 0);
+	cr_assert_leq(st.spool_bytes, 1 << 20);
+	cr_assert_eq(st.spooled + st.journal_full, (uint64_t)total, "kept or counted, each line");
+	cr_assert_eq(st.dropped, st.journal_full);
+	cr_assert_not(st_sink_ready(sink), "a nearly full journal is not ready");
+	cluster_set(&c, 1);
+	WAIT_STAT(sink, written, st.spooled, 40000);
+	cr_assert_eq(st_sink_close(sink, 5000), 0);
+	st_sink_free(sink);
+	cluster_stop(&c);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_spool.c - the Kafka sink's on-disk spool: order, rescue segments,
- * resuming after a restart, eviction, torn records, the file format.
+ * resuming after a restart, eviction, torn records, the file format; and
+ * as the journal: batches, marks that survive a process that dies without
+ * closing, a full journal that refuses.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -45,23 +48,35 @@ static int count_segments(void)
 	return n;
 }
 
-/* record n: key "k<n%7>", headers version=v2c and n=<n>, value "line <n>" */
-static int append_n(st_spool_t *sp, int n, int rescue)
-{
+/* the texts a test record borrows */
+typedef struct rec_text {
 	char key[16], val[64], num[16];
+} rec_text_t;
+
+/* record n: key "k<n%7>", headers version=v2c and n=<n>, value "line <n>" */
+static st_spool_rec_t rec_of(int n, rec_text_t *t)
+{
 	st_spool_rec_t rec = {0};
 
-	snprintf(key, sizeof(key), "k%d", n % 7);
-	snprintf(val, sizeof(val), "line %d", n);
-	snprintf(num, sizeof(num), "%d", n);
+	snprintf(t->key, sizeof(t->key), "k%d", n % 7);
+	snprintf(t->val, sizeof(t->val), "line %d", n);
+	snprintf(t->num, sizeof(t->num), "%d", n);
 	rec.ts_ms = 1700000000000LL + n;
-	rec.key = key;
-	rec.key_len = strlen(key);
+	rec.key = t->key;
+	rec.key_len = strlen(t->key);
 	rec.hdrs[0] = (st_spool_hdr_t){.name = "version", .value = "v2c", .len = 3};
-	rec.hdrs[1] = (st_spool_hdr_t){.name = "n", .value = num, .len = strlen(num)};
+	rec.hdrs[1] = (st_spool_hdr_t){.name = "n", .value = t->num, .len = strlen(t->num)};
 	rec.nhdrs = 2;
-	rec.value = val;
-	rec.value_len = strlen(val);
+	rec.value = t->val;
+	rec.value_len = strlen(t->val);
+	return rec;
+}
+
+static int append_n(st_spool_t *sp, int n, int rescue)
+{
+	rec_text_t t;
+	st_spool_rec_t rec = rec_of(n, &t);
+
 	return rescue ? st_spool_rescue(sp, &rec, (uint64_t)n) : st_spool_append(sp, &rec);
 }
 
@@ -549,4 +564,99 @@ Test(spool, two_spools_first_used_from_two_threads, .init = mkdir_tmp, .fini = r
 		cr_assert_eq(fu[i].rc, 0, "spool %s: %s", fu[i].sub, strerror(-fu[i].rc));
 	}
 	pthread_barrier_destroy(&start);
+}
+
+/* records lo..hi-1 as append_n() makes them, encoded into one batch */
+static size_t encode_range(uint8_t *buf, size_t cap, int lo, int hi)
+{
+	size_t len = 0;
+
+	for (int n = lo; n < hi; n++) {
+		rec_text_t t;
+		st_spool_rec_t rec = rec_of(n, &t);
+		int k = st_spool_encode(&rec, buf + len, cap - len);
+
+		cr_assert_gt(k, 0, "encode %d: %s", n, strerror(-k));
+		len += (size_t)k;
+	}
+	cr_assert_eq(st_spool_encode(&(st_spool_rec_t){.value = "x", .value_len = 1}, buf, 10),
+	             -ENOBUFS, "a record that does not fit says so");
+	return len;
+}
+
+/*
+ * The journal's crash promise: a process that appended batches, had some
+ * records confirmed, marked, and died without closing leaves a journal
+ * that resumes at the first unconfirmed record; what it had read but not
+ * seen confirmed is counted as possibly sent twice.
+ */
+Test(spool, batches_and_marks_survive_a_crash)
+{
+	static uint8_t buf[1 << 16];
+	st_spool_stats_t st;
+	uint64_t tok;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		st_spool_t *sp = open_spool(1 << 20, 4096); /* several segments */
+		size_t len;
+
+		st_spool_set_policy(sp, ST_SPOOL_FSYNC_OFF, 1);
+		len = encode_range(buf, sizeof(buf), 0, 100);
+		if (st_spool_append_batch(sp, buf, len, 100) != 0)
+			_exit(2);
+		len = encode_range(buf, sizeof(buf), 100, 150);
+		if (st_spool_append_batch(sp, buf, len, 50) != 0)
+			_exit(3);
+		for (int i = 0; i < 70; i++) {
+			if (st_spool_read(sp, &(st_spool_rec_t){0}, &tok) != 0)
+				_exit(4);
+			if (i < 60)
+				st_spool_resolve(sp, tok); /* 60..69: in flight */
+		}
+		if (st_spool_oldest_ts(sp) != 1700000000000LL + 60)
+			_exit(5);
+		if (st_spool_mark(sp) != 0)
+			_exit(6);
+		_exit(0); /* no close: as kill -9 */
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d", status);
+
+	st_spool_t *sp = open_spool(1 << 20, 4096);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.recovered, 90);
+	cr_assert_eq(st.recovered_read, 10);
+	cr_assert_eq(st.lines, 90);
+	cr_assert_eq(st_spool_oldest_ts(sp), 1700000000000LL + 60);
+	for (int i = 60; i < 150; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	cr_assert_eq(st_spool_read(sp, &(st_spool_rec_t){0}, &tok), -ENODATA);
+	cr_assert_eq(st_spool_oldest_ts(sp), 0);
+	st_spool_close(sp);
+}
+
+Test(spool, full_journal_rejects_a_batch_when_eviction_is_off)
+{
+	static uint8_t buf[1 << 16];
+	st_spool_t *sp = open_spool(64 * 1024, 16 * 1024);
+	st_spool_stats_t st;
+	size_t len = encode_range(buf, sizeof(buf), 0, 200);
+	int rc = 0, batches = 0;
+
+	st_spool_set_policy(sp, ST_SPOOL_FSYNC_ALWAYS, 0);
+	while ((rc = st_spool_append_batch(sp, buf, len, 200)) == 0)
+		batches++;
+	cr_assert_eq(rc, -ENOSPC);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.full, 200, "every record of the refused batch is counted");
+	cr_assert_eq(st.evicted, 0);
+	cr_assert_eq(st.lines, (uint64_t)batches * 200);
+	cr_assert_leq(st.bytes, 64 * 1024);
+	st_spool_close(sp);
 }
