@@ -121,6 +121,7 @@ typedef struct st_ingest {
 	pthread_t thread;
 	int backend; /* resolved: io_uring or recvmmsg */
 	int *fds;    /* one socket per listener */
+	int stop_fd; /* eventfd: written on stop, ends the thread's wait */
 	uint32_t *ovfl_last;
 	unsigned long *inode;                /* per listener: the socket's inode */
 	st_counter_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */

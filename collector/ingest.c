@@ -43,9 +43,11 @@
  * samples does not cause an extra one); metrics report the larger of the
  * two per socket, and a stalled reader cannot hide the drops it causes.
  *
- * Shutdown: when rt->stop_ingest is set the thread keeps reading until its
- * sockets have been quiet for a moment (at most ST_DRAIN_MAX_MS), so what
- * the kernel had queued when the signal came is not lost, then exits.
+ * Shutdown: when rt->stop_ingest is set (and the thread's stop_fd
+ * written, which ends its wait: an idle thread otherwise sleeps for a
+ * second) the thread keeps reading until its sockets have been quiet for a
+ * moment (at most ST_DRAIN_MAX_MS), so what the kernel had queued when the
+ * signal came is not lost, then exits.
  */
 #include <errno.h>
 #include <liburing.h>
@@ -56,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,9 +67,10 @@
 #define ST_URING_NBUFS  256 /* provided buffers per thread (power of two) */
 #define ST_URING_BGID   0
 #define ST_CONTROL_LEN  (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64)
-#define ST_QUIET_MS     50   /* drain: this long without data means empty */
-#define ST_DRAIN_MAX_MS 2000 /* drain: never longer than this */
-#define ST_POLL_MS      200  /* how often an idle thread looks at stop flags */
+#define ST_QUIET_MS     50         /* drain: this long without data means empty */
+#define ST_DRAIN_MAX_MS 2000       /* drain: never longer than this */
+#define ST_POLL_MS      1000       /* an idle thread's wait (stop also wakes it) */
+#define ST_URING_STOP   UINT64_MAX /* user_data of the poll on stop_fd */
 
 const char *st_backend_name(int backend)
 {
@@ -282,18 +286,21 @@ static void ingest_run_recvmmsg(st_ingest_t *in)
 {
 	st_rt_t *rt = in->rt;
 	st_mmsg_t *m = in->backend_state;
-	struct pollfd *pfd = calloc(rt->nlis, sizeof(*pfd));
+	struct pollfd *pfd = calloc(rt->nlis + 1, sizeof(*pfd));
 	int64_t stop_at = 0, last_data = 0;
 
 	if (!pfd)
 		return;
 	for (unsigned li = 0; li < rt->nlis; li++)
 		pfd[li] = (struct pollfd){.fd = in->fds[li], .events = POLLIN};
+	pfd[rt->nlis] = (struct pollfd){.fd = in->stop_fd, .events = POLLIN};
 	for (;;) {
 		int stopping = atomic_load_explicit(&rt->stop_ingest, memory_order_acquire);
 		int got = 0;
-		int pr = poll(pfd, rt->nlis, stopping ? ST_QUIET_MS / 5 : ST_POLL_MS);
+		int pr = poll(pfd, rt->nlis + 1, stopping ? ST_QUIET_MS / 5 : ST_POLL_MS);
 
+		if (pr > 0 && (pfd[rt->nlis].revents & POLLIN))
+			pfd[rt->nlis].fd = -1; /* stop: seen; from now on the drain's short waits */
 		if (pr > 0) {
 			for (unsigned li = 0; li < rt->nlis; li++) {
 				if (!(pfd[li].revents & POLLIN))
@@ -421,6 +428,16 @@ static int uring_new(st_ingest_t *in, st_uring_t **out)
 		if (rc < 0)
 			goto fail;
 	}
+	{
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+		if (!sqe) {
+			rc = -EBUSY;
+			goto fail;
+		}
+		io_uring_prep_poll_add(sqe, in->stop_fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, ST_URING_STOP);
+	}
 	rc = io_uring_submit(&u->ring);
 	if (rc < 0)
 		goto fail;
@@ -446,6 +463,8 @@ static int uring_reap(st_ingest_t *in, st_uring_t *u)
 		unsigned li = (unsigned)cqe->user_data;
 
 		seen++;
+		if (cqe->user_data == ST_URING_STOP)
+			continue; /* the wait ended; the stop flag says the rest */
 		if (!(cqe->flags & IORING_CQE_F_MORE) && li < 256) {
 			rearm_mask[li / 32] |= 1u << (li % 32);
 			rearm = 1;
@@ -509,9 +528,10 @@ static void ingest_run_uring(st_ingest_t *in)
 
 	for (;;) {
 		int stopping = atomic_load_explicit(&in->rt->stop_ingest, memory_order_acquire);
+		int64_t wait_ms = stopping ? ST_QUIET_MS / 5 : ST_POLL_MS;
 		struct __kernel_timespec to = {
-		        .tv_sec = 0,
-		        .tv_nsec = (stopping ? ST_QUIET_MS / 5 : ST_POLL_MS) * 1000000LL,
+		        .tv_sec = wait_ms / 1000,
+		        .tv_nsec = wait_ms % 1000 * 1000000LL,
 		};
 		struct io_uring_cqe *cqe = NULL;
 		int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &to, NULL);
@@ -587,10 +607,13 @@ static void *ingest_main(void *arg)
 
 static void ingest_free(st_ingest_t *in)
 {
-	if (in->fds)
+	if (in->fds) {
 		for (unsigned li = 0; li < in->rt->nlis; li++)
 			if (in->fds[li] >= 0)
 				close(in->fds[li]);
+		if (in->stop_fd >= 0)
+			close(in->stop_fd);
+	}
 	free(in->fds);
 	free(in->ovfl_last);
 	free(in->inode);
@@ -612,8 +635,14 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->proc_drops = calloc(rt->nlis, sizeof(st_counter_t));
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
+	in->stop_fd = -1;
 	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
 		return -ENOMEM;
+	in->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (in->stop_fd < 0) {
+		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(errno));
+		return -errno;
+	}
 	for (unsigned li = 0; li < rt->nlis; li++)
 		in->fds[li] = -1;
 	for (unsigned li = 0; li < rt->nlis; li++) {
@@ -635,6 +664,14 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* end every started thread's wait: the stop flag is set */
+static void ingest_wake_all(st_rt_t *rt)
+{
+	for (unsigned i = 0; i < rt->ningest; i++)
+		if (rt->ingest[i].started && eventfd_write(rt->ingest[i].stop_fd, 1) < 0)
+			st_log(ST_LOG_WARN, "ingest/%u: cannot wake it: %s", i, strerror(errno));
 }
 
 /* start one thread and wait until its backend is set up: 0 or -errno */
@@ -696,6 +733,7 @@ int st_ingest_start(st_rt_t *rt, char *err, size_t errlen)
 	if (rc == 0)
 		return 0;
 	atomic_store(&rt->stop_ingest, 1);
+	ingest_wake_all(rt);
 	for (unsigned i = 0; i < rt->ningest; i++) {
 		if (rt->ingest[i].started)
 			pthread_join(rt->ingest[i].thread, NULL);
@@ -711,6 +749,7 @@ void st_ingest_join(st_rt_t *rt)
 	if (!rt->ingest)
 		return;
 	atomic_store_explicit(&rt->stop_ingest, 1, memory_order_release);
+	ingest_wake_all(rt);
 	for (unsigned i = 0; i < rt->ningest; i++)
 		pthread_join(rt->ingest[i].thread, NULL);
 }

@@ -28,8 +28,8 @@
  * Reports (v3 discovery and time window) go out at once, within per-worker
  * token buckets (see "Reports" below).
  *
- * Idle workers sleep on a futex (ingest wakes them after publishing), with
- * a timeout so they notice shutdown.
+ * Idle workers sleep on a futex (ingest wakes them after publishing, and
+ * st_worker_join() on shutdown), for at most a second.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +52,7 @@
 #define ST_DEDUP_SLOTS 8192 /* power of two, 4-way buckets */
 #define ST_DEDUP_WAYS  4
 #define ST_DEDUP_SECS  30
-#define ST_IDLE_MS     200
+#define ST_IDLE_MS     1000 /* an idle worker's wait (stop wakes it) */
 
 /* ---- inform retransmission memory ------------------------------------ */
 
@@ -362,7 +362,7 @@ static int worker_rings_pending(st_worker_t *wk)
 static void worker_sleep(st_worker_t *wk)
 {
 	uint32_t v = atomic_load(&wk->wake);
-	struct timespec to = {.tv_sec = 0, .tv_nsec = ST_IDLE_MS * 1000000L};
+	struct timespec to = {.tv_sec = ST_IDLE_MS / 1000, .tv_nsec = ST_IDLE_MS % 1000 * 1000000L};
 
 	atomic_store(&wk->epoch, UINT64_MAX); /* holds no auth reference */
 	atomic_exchange_explicit(&wk->sleeping, 1, memory_order_acq_rel); /* see st_worker_wake() */

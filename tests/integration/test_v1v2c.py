@@ -307,6 +307,36 @@ class Lifecycle(CollectorTest):
         self.assertLessEqual(samples, elapsed / 1.0 + 2)
         self.assertLessEqual(switches, 4 * (elapsed + 2), "main thread woken per batch")
 
+    def test_idle_threads_wake_about_once_a_second(self):
+        # No traffic: ingest threads, workers and the main thread each wake
+        # about once a second (their timeouts; stop wakes them explicitly).
+        # Counted from the kernel's context-switch counters, not timed: they
+        # used to wake five times a second.
+        c = self.collector()
+        time.sleep(0.5)
+
+        def switches():
+            out = {}
+            for tid in os.listdir(f"/proc/{c.proc.pid}/task"):
+                with open(f"/proc/{c.proc.pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/{c.proc.pid}/task/{tid}/status") as f:
+                    out[name] = sum(int(line.split()[1]) for line in f
+                                    if line.startswith(("voluntary_ctxt_switches",
+                                                        "nonvoluntary_ctxt_switches")))
+            return out
+
+        t0, before = time.monotonic(), switches()
+        time.sleep(4)
+        after, elapsed = switches(), time.monotonic() - t0
+        threads = [n for n in after if n.startswith(("ingest/", "worker/", "stormtrap"))]
+        self.assertEqual(len(threads), 5, after)  # main, 2 ingest, 2 workers
+        for name in threads:
+            self.assertLessEqual(after[name] - before[name], 2 * elapsed + 2,
+                                 f"{name} woke {after[name] - before[name]} times in "
+                                 f"{elapsed:.1f} s")
+        self.assertEqual(c.stop(), 0)
+
     def test_check_config(self):
         from harness import Collector
         c = Collector("-T")
