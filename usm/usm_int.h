@@ -86,7 +86,7 @@ uint64_t st_usm_key_id(void);
  * message. */
 #define ST_USM_MAC_SETS  16
 #define ST_USM_MAC_WAYS  4
-#define ST_USM_HMAC_SETS 32 /* one cache for every auth protocol */
+#define ST_USM_HMAC_SETS 16 /* one cache for every auth protocol */
 
 typedef union st_usm_md_state {
 	MD5_CTX md5;
