@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -123,12 +124,20 @@ typedef struct st_ingest {
 	pthread_t thread;
 	int backend; /* resolved: io_uring or recvmmsg */
 	int *fds;    /* one socket per listener */
+	int stop_fd; /* eventfd: written on stop, ends the thread's wait */
 	uint32_t *ovfl_last;
 	unsigned long *inode;                /* per listener: the socket's inode */
 	st_counter_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */
 	st_counter_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
 	uint8_t *dirty;                      /* rings written this batch */
-	void *backend_state;
+	void *backend_state;                 /* created, used and freed by the thread */
+	/* start-up handshake: the thread sets up its backend, fills these and
+	 * posts ready; st_ingest_start() reads them after the wait */
+	sem_t ready;
+	int setup_rc;         /* 0, or why the thread could not start */
+	int uring_rc;         /* 0, or why io_uring was not used */
+	unsigned uring_flags; /* IORING_SETUP_* the ring was created with */
+	int started;          /* the thread exists (joined on failure) */
 } st_ingest_t;
 
 typedef struct st_dedup st_dedup_t;
@@ -214,6 +223,9 @@ struct st_rt {
 	_Atomic(st_mib_t *) mib;
 	st_mib_metrics_t mib_metrics;
 
+	/* main thread: /proc/net/udp{,6} samples taken (kernel drops) */
+	st_counter_t proc_samples;
+
 	_Atomic int stop_ingest;  /* ingest: read what is queued, then exit */
 	_Atomic int stop_workers; /* workers: empty the rings, then exit */
 	_Atomic int threads_running;
@@ -228,8 +240,15 @@ int st_listener_probe(const st_listener_t *lis, char *err, size_t errlen);
 int st_ingest_start(st_rt_t *rt, char *err, size_t errlen);
 void st_ingest_join(st_rt_t *rt);
 const char *st_backend_name(int backend);
-/* main thread, once a second: the kernel's drop count of every socket */
+/* how often the main thread samples /proc/net/udp{,6} */
+#define ST_PROC_SAMPLE_MS 1000
+/* main thread, every ST_PROC_SAMPLE_MS: the kernel's drop count of every
+ * socket; counts rt->proc_samples */
 void st_ingest_sample_drops(st_rt_t *rt);
+/* main thread: st_ingest_sample_drops() if CLOCK_MONOTONIC ms reached
+ * *next (0: now), then *next moves on; returns ms until *next. Sampling
+ * follows the clock, whatever ends the caller's waits early. */
+int64_t st_ingest_sample_tick(st_rt_t *rt, int64_t *next);
 /* parse /proc/net/udp{,6} text: drops[k] for the socket with inodes[k];
  * returns how many inodes were found */
 size_t st_proc_udp_drops(FILE *f, const unsigned long *inodes, size_t n, uint64_t *drops);

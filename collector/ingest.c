@@ -16,6 +16,19 @@
  * "auto" tries io_uring and falls back to recvmmsg when the kernel or a
  * seccomp profile refuses it (Docker's default does), saying so once.
  *
+ * Each ring is created, armed and used by its own ingest thread, never by
+ * the main thread: a multishot request belongs to the task that submitted
+ * it, and its completions run as task work on that task. A ring set up on
+ * the main thread had every datagram's completion interrupt the main
+ * thread's signal wait (about 1,700 times a second at 10 k/s). The ring is
+ * IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN where the kernel
+ * takes it (6.1 and later), so completion work runs only when the ingest
+ * thread itself waits for completions, in one batch; older kernels get
+ * COOP_TASKRUN, then plain flags. The start-up waits for every thread to
+ * report whether its ring could be set up, so falling back to recvmmsg,
+ * or refusing to start with ingest.backend=io_uring, still happens before
+ * "listening on".
+ *
  * Per datagram the thread copies the bytes and their metadata (source,
  * local address from IP(V6)_PKTINFO, receive time, socket) into the ring of
  * the worker that owns the source address, so one agent's notifications
@@ -26,21 +39,26 @@
  * Kernel drops: SO_RXQ_OVFL brings the socket's drop count with every
  * datagram read, for free. A socket nobody reads brings nothing, so the
  * main thread also samples the same count (sk_drops) from /proc/net/udp
- * once a second; metrics report the larger of the two per socket, and a
- * stalled reader cannot hide the drops it causes.
+ * once a second (ST_PROC_SAMPLE_MS, on a deadline: a signal between two
+ * samples does not cause an extra one); metrics report the larger of the
+ * two per socket, and a stalled reader cannot hide the drops it causes.
  *
- * Shutdown: when rt->stop_ingest is set the thread keeps reading until its
- * sockets have been quiet for a moment (at most ST_DRAIN_MAX_MS), so what
- * the kernel had queued when the signal came is not lost, then exits.
+ * Shutdown: when rt->stop_ingest is set (and the thread's stop_fd
+ * written, which ends its wait: an idle thread otherwise sleeps for a
+ * second) the thread keeps reading until its sockets have been quiet for a
+ * moment (at most ST_DRAIN_MAX_MS), so what the kernel had queued when the
+ * signal came is not lost, then exits.
  */
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,9 +67,10 @@
 #define ST_URING_NBUFS  256 /* provided buffers per thread (power of two) */
 #define ST_URING_BGID   0
 #define ST_CONTROL_LEN  (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t)) + 64)
-#define ST_QUIET_MS     50   /* drain: this long without data means empty */
-#define ST_DRAIN_MAX_MS 2000 /* drain: never longer than this */
-#define ST_POLL_MS      200  /* how often an idle thread looks at stop flags */
+#define ST_QUIET_MS     50         /* drain: this long without data means empty */
+#define ST_DRAIN_MAX_MS 2000       /* drain: never longer than this */
+#define ST_POLL_MS      1000       /* an idle thread's wait (stop also wakes it) */
+#define ST_URING_STOP   UINT64_MAX /* user_data of the poll on stop_fd */
 
 const char *st_backend_name(int backend)
 {
@@ -267,18 +286,21 @@ static void ingest_run_recvmmsg(st_ingest_t *in)
 {
 	st_rt_t *rt = in->rt;
 	st_mmsg_t *m = in->backend_state;
-	struct pollfd *pfd = calloc(rt->nlis, sizeof(*pfd));
+	struct pollfd *pfd = calloc(rt->nlis + 1, sizeof(*pfd));
 	int64_t stop_at = 0, last_data = 0;
 
 	if (!pfd)
 		return;
 	for (unsigned li = 0; li < rt->nlis; li++)
 		pfd[li] = (struct pollfd){.fd = in->fds[li], .events = POLLIN};
+	pfd[rt->nlis] = (struct pollfd){.fd = in->stop_fd, .events = POLLIN};
 	for (;;) {
 		int stopping = atomic_load_explicit(&rt->stop_ingest, memory_order_acquire);
 		int got = 0;
-		int pr = poll(pfd, rt->nlis, stopping ? ST_QUIET_MS / 5 : ST_POLL_MS);
+		int pr = poll(pfd, rt->nlis + 1, stopping ? ST_QUIET_MS / 5 : ST_POLL_MS);
 
+		if (pr > 0 && (pfd[rt->nlis].revents & POLLIN))
+			pfd[rt->nlis].fd = -1; /* stop: seen; from now on the drain's short waits */
 		if (pr > 0) {
 			for (unsigned li = 0; li < rt->nlis; li++) {
 				if (!(pfd[li].revents & POLLIN))
@@ -341,25 +363,31 @@ static int uring_arm(st_uring_t *u, st_ingest_t *in, unsigned li)
 	return 0;
 }
 
-/* set up the ring; -errno when io_uring is not usable here */
+/* the setup flags to try, best first: task work deferred to the one
+ * thread that waits (6.1+), cooperative task work (5.19+), none */
+static const unsigned uring_flags[] = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_COOP_TASKRUN,
+        0,
+};
+
+/* set up the ring, on the ingest thread that will use it (see the top of
+ * the file); -errno when io_uring is not usable here */
 static int uring_new(st_ingest_t *in, st_uring_t **out)
 {
 	st_rt_t *rt = in->rt;
 	st_uring_t *u = calloc(1, sizeof(*u));
 	struct io_uring_buf_reg reg = {0};
-	struct io_uring_params p = {0};
-	int rc;
+	int rc = -EINVAL;
 
 	if (!u)
 		return -ENOMEM;
-	/* no IORING_SETUP_SINGLE_ISSUER: the ring is set up here, on the main
-	 * thread (so start-up can fall back to recvmmsg), and then used by the
-	 * ingest thread, which such a ring would refuse with -EEXIST */
-	p.flags = IORING_SETUP_COOP_TASKRUN;
-	rc = io_uring_queue_init_params(256, &u->ring, &p);
-	if (rc == -EINVAL) {
-		memset(&p, 0, sizeof(p));
+	for (size_t i = 0; i < sizeof(uring_flags) / sizeof(uring_flags[0]) && rc == -EINVAL; i++) {
+		struct io_uring_params p = {.flags = uring_flags[i]};
+
 		rc = io_uring_queue_init_params(256, &u->ring, &p);
+		if (rc == 0)
+			in->uring_flags = uring_flags[i];
 	}
 	if (rc < 0) {
 		free(u);
@@ -400,6 +428,16 @@ static int uring_new(st_ingest_t *in, st_uring_t **out)
 		if (rc < 0)
 			goto fail;
 	}
+	{
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+		if (!sqe) {
+			rc = -EBUSY;
+			goto fail;
+		}
+		io_uring_prep_poll_add(sqe, in->stop_fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, ST_URING_STOP);
+	}
 	rc = io_uring_submit(&u->ring);
 	if (rc < 0)
 		goto fail;
@@ -425,6 +463,8 @@ static int uring_reap(st_ingest_t *in, st_uring_t *u)
 		unsigned li = (unsigned)cqe->user_data;
 
 		seen++;
+		if (cqe->user_data == ST_URING_STOP)
+			continue; /* the wait ended; the stop flag says the rest */
 		if (!(cqe->flags & IORING_CQE_F_MORE) && li < 256) {
 			rearm_mask[li / 32] |= 1u << (li % 32);
 			rearm = 1;
@@ -488,9 +528,10 @@ static void ingest_run_uring(st_ingest_t *in)
 
 	for (;;) {
 		int stopping = atomic_load_explicit(&in->rt->stop_ingest, memory_order_acquire);
+		int64_t wait_ms = stopping ? ST_QUIET_MS / 5 : ST_POLL_MS;
 		struct __kernel_timespec to = {
-		        .tv_sec = 0,
-		        .tv_nsec = (stopping ? ST_QUIET_MS / 5 : ST_POLL_MS) * 1000000LL,
+		        .tv_sec = wait_ms / 1000,
+		        .tv_nsec = wait_ms % 1000 * 1000000LL,
 		};
 		struct io_uring_cqe *cqe = NULL;
 		int rc = io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &to, NULL);
@@ -509,6 +550,42 @@ static void ingest_run_uring(st_ingest_t *in)
 
 /* ---- threads -------------------------------------------------------- */
 
+/*
+ * The receive backend, set up on the ingest thread itself. Returns 0 or
+ * -errno; in->uring_rc keeps why io_uring was not used, for the one
+ * start-up message.
+ */
+static int ingest_backend_setup(st_ingest_t *in)
+{
+	st_rt_t *rt = in->rt;
+
+	in->backend = rt->backend;
+	if (in->backend != ST_BACKEND_RECVMMSG) {
+		st_uring_t *u = NULL;
+
+		in->uring_rc = uring_new(in, &u);
+		if (in->uring_rc == 0) {
+			in->backend = ST_BACKEND_IO_URING;
+			in->backend_state = u;
+			return 0;
+		}
+		if (rt->backend == ST_BACKEND_IO_URING)
+			return in->uring_rc;
+	}
+	in->backend = ST_BACKEND_RECVMMSG;
+	in->backend_state = mmsg_new(rt->batch);
+	return in->backend_state ? 0 : -ENOMEM;
+}
+
+static void ingest_backend_free(st_ingest_t *in)
+{
+	if (in->backend == ST_BACKEND_IO_URING)
+		uring_free(in->backend_state);
+	else
+		mmsg_free(in->backend_state);
+	in->backend_state = NULL;
+}
+
 static void *ingest_main(void *arg)
 {
 	st_ingest_t *in = arg;
@@ -516,24 +593,27 @@ static void *ingest_main(void *arg)
 
 	snprintf(name, sizeof(name), "ingest/%u", in->id);
 	pthread_setname_np(pthread_self(), name);
+	in->setup_rc = ingest_backend_setup(in);
+	sem_post(&in->ready); /* st_ingest_start() reads setup_rc and backend */
+	if (in->setup_rc < 0)
+		return NULL;
 	if (in->backend == ST_BACKEND_IO_URING)
 		ingest_run_uring(in);
 	else
 		ingest_run_recvmmsg(in);
+	ingest_backend_free(in); /* a SINGLE_ISSUER ring is torn down by its issuer */
 	return NULL;
 }
 
 static void ingest_free(st_ingest_t *in)
 {
-	if (in->backend == ST_BACKEND_IO_URING)
-		uring_free(in->backend_state);
-	else
-		mmsg_free(in->backend_state);
-	in->backend_state = NULL;
-	if (in->fds)
+	if (in->fds) {
 		for (unsigned li = 0; li < in->rt->nlis; li++)
 			if (in->fds[li] >= 0)
 				close(in->fds[li]);
+		if (in->stop_fd >= 0)
+			close(in->stop_fd);
+	}
 	free(in->fds);
 	free(in->ovfl_last);
 	free(in->inode);
@@ -543,6 +623,7 @@ static void ingest_free(st_ingest_t *in)
 	in->fds = NULL;
 }
 
+/* sockets, on the main thread: a port in use is reported here */
 static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 {
 	st_rt_t *rt = in->rt;
@@ -554,8 +635,14 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->proc_drops = calloc(rt->nlis, sizeof(st_counter_t));
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
+	in->stop_fd = -1;
 	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
 		return -ENOMEM;
+	in->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (in->stop_fd < 0) {
+		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(errno));
+		return -errno;
+	}
 	for (unsigned li = 0; li < rt->nlis; li++)
 		in->fds[li] = -1;
 	for (unsigned li = 0; li < rt->nlis; li++) {
@@ -576,72 +663,82 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 				in->inode[li] = (unsigned long)sb.st_ino;
 		}
 	}
-	in->backend = rt->backend;
-	if (in->backend != ST_BACKEND_RECVMMSG) {
-		st_uring_t *u = NULL;
+	return 0;
+}
 
-		rc = uring_new(in, &u);
-		if (rc == 0) {
-			in->backend = ST_BACKEND_IO_URING;
-			in->backend_state = u;
-			return 0;
-		}
-		if (rt->backend == ST_BACKEND_IO_URING) {
-			snprintf(err, errlen, "ingest.backend=io_uring: io_uring is not usable: %s",
-			         strerror(-rc));
-			return rc;
-		}
-		if (in->id == 0)
-			st_log(ST_LOG_WARN,
-			       "io_uring is not usable here (%s): receiving with recvmmsg",
-			       strerror(-rc));
+/* end every started thread's wait: the stop flag is set */
+static void ingest_wake_all(st_rt_t *rt)
+{
+	for (unsigned i = 0; i < rt->ningest; i++)
+		if (rt->ingest[i].started && eventfd_write(rt->ingest[i].stop_fd, 1) < 0)
+			st_log(ST_LOG_WARN, "ingest/%u: cannot wake it: %s", i, strerror(errno));
+}
+
+/* start one thread and wait until its backend is set up: 0 or -errno */
+static int ingest_launch(st_ingest_t *in, char *err, size_t errlen)
+{
+	st_rt_t *rt = in->rt;
+	int rc;
+
+	if (sem_init(&in->ready, 0, 0) < 0)
+		return -errno;
+	rc = -pthread_create(&in->thread, NULL, ingest_main, in);
+	if (rc < 0) {
+		snprintf(err, errlen, "ingest/%u: pthread_create: %s", in->id, strerror(-rc));
+		sem_destroy(&in->ready);
+		return rc;
 	}
-	in->backend = ST_BACKEND_RECVMMSG;
-	in->backend_state = mmsg_new(rt->batch);
-	return in->backend_state ? 0 : -ENOMEM;
+	while (sem_wait(&in->ready) < 0 && errno == EINTR)
+		;
+	sem_destroy(&in->ready);
+	in->started = 1;
+	rc = in->setup_rc;
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "ingest/%u: out of memory", in->id);
+	else if (rc < 0)
+		snprintf(err, errlen, "ingest.backend=io_uring: io_uring is not usable: %s",
+		         strerror(-rc));
+	else if (in->id == 0 && rt->backend == ST_BACKEND_AUTO && in->uring_rc < 0)
+		st_log(ST_LOG_WARN, "io_uring is not usable here (%s): receiving with recvmmsg",
+		       strerror(-in->uring_rc));
+	if (rc == 0 && rt->affinity) {
+		cpu_set_t set;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		CPU_ZERO(&set);
+		CPU_SET(in->id % (ncpu > 0 ? (unsigned)ncpu : 1u), &set);
+		pthread_setaffinity_np(in->thread, sizeof(set), &set);
+	}
+	return rc;
 }
 
 int st_ingest_start(st_rt_t *rt, char *err, size_t errlen)
 {
-	int rc;
+	int rc = 0;
 
 	rt->ingest = calloc(rt->ningest, sizeof(*rt->ingest));
 	if (!rt->ingest)
 		return -ENOMEM;
-	for (unsigned i = 0; i < rt->ningest; i++) {
+	for (unsigned i = 0; i < rt->ningest && rc == 0; i++) {
 		st_ingest_t *in = &rt->ingest[i];
 
 		in->rt = rt;
 		in->id = i;
 		rc = ingest_setup(in, err, errlen);
-		if (rc < 0) {
-			if (rc == -ENOMEM)
-				snprintf(err, errlen, "ingest/%u: out of memory", i);
-			goto fail;
-		}
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "ingest/%u: out of memory", i);
 	}
+	for (unsigned i = 0; i < rt->ningest && rc == 0; i++)
+		rc = ingest_launch(&rt->ingest[i], err, errlen);
+	if (rc == 0)
+		return 0;
+	atomic_store(&rt->stop_ingest, 1);
+	ingest_wake_all(rt);
 	for (unsigned i = 0; i < rt->ningest; i++) {
-		rc = -pthread_create(&rt->ingest[i].thread, NULL, ingest_main, &rt->ingest[i]);
-		if (rc < 0) {
-			snprintf(err, errlen, "ingest/%u: pthread_create: %s", i, strerror(-rc));
-			atomic_store(&rt->stop_ingest, 1);
-			for (unsigned j = 0; j < i; j++)
-				pthread_join(rt->ingest[j].thread, NULL);
-			goto fail;
-		}
-		if (rt->affinity) {
-			cpu_set_t set;
-			long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-			CPU_ZERO(&set);
-			CPU_SET(i % (ncpu > 0 ? (unsigned)ncpu : 1u), &set);
-			pthread_setaffinity_np(rt->ingest[i].thread, sizeof(set), &set);
-		}
-	}
-	return 0;
-fail:
-	for (unsigned i = 0; i < rt->ningest; i++)
+		if (rt->ingest[i].started)
+			pthread_join(rt->ingest[i].thread, NULL);
 		ingest_free(&rt->ingest[i]);
+	}
 	free(rt->ingest);
 	rt->ingest = NULL;
 	return rc;
@@ -652,6 +749,7 @@ void st_ingest_join(st_rt_t *rt)
 	if (!rt->ingest)
 		return;
 	atomic_store_explicit(&rt->stop_ingest, 1, memory_order_release);
+	ingest_wake_all(rt);
 	for (unsigned i = 0; i < rt->ningest; i++)
 		pthread_join(rt->ingest[i].thread, NULL);
 }
@@ -705,6 +803,7 @@ void st_ingest_sample_drops(st_rt_t *rt)
 
 	if (!rt->ingest || n == 0)
 		return;
+	st_counter_add(&rt->proc_samples, 1);
 	for (unsigned i = 0; i < rt->ningest; i++)
 		for (unsigned li = 0; li < rt->nlis; li++, k++) {
 			inodes[k] = rt->ingest[i].inode[li];
@@ -723,6 +822,20 @@ void st_ingest_sample_drops(st_rt_t *rt)
 		for (unsigned li = 0; li < rt->nlis; li++, k++)
 			atomic_store_explicit(&rt->ingest[i].proc_drops[li], drops[k],
 			                      memory_order_relaxed);
+}
+
+int64_t st_ingest_sample_tick(st_rt_t *rt, int64_t *next)
+{
+	int64_t now = now_ms();
+
+	if (now >= *next) {
+		st_ingest_sample_drops(rt);
+		/* on the schedule, unless far behind (a stalled main thread
+		 * gets one sample, not a burst of catch-up ones) */
+		*next = *next + ST_PROC_SAMPLE_MS > now ? *next + ST_PROC_SAMPLE_MS
+		                                        : now + ST_PROC_SAMPLE_MS;
+	}
+	return *next - now;
 }
 
 uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li)

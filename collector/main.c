@@ -681,19 +681,22 @@ int main(int argc, char **argv)
 	       app.cfg.users_file[0] ? " from " : "", app.cfg.users_file, app.cfg.communities.n);
 	log_config(&app.cfg);
 
-	for (;;) {
-		struct timespec to = {.tv_sec = 1};
+	for (int64_t next = 0;;) {
+		/* samples /proc when due; the wait ends at the next deadline */
+		int64_t left = st_ingest_sample_tick(rt, &next);
+		struct timespec to = {.tv_sec = left / 1000, .tv_nsec = left % 1000 * 1000000L};
 		int sig = sigtimedwait(&sigs, NULL, &to);
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			st_log(ST_LOG_INFO, "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
-		st_ingest_sample_drops(rt);
 		if (sig == SIGHUP)
 			reload(&app);
-		else if (sig == SIGUSR1)
+		else if (sig == SIGUSR1) {
+			st_ingest_sample_drops(rt); /* asked for: fresh drop counts */
 			st_log_counters(rt);
+		}
 	}
 
 	st_ingest_join(rt);

@@ -96,6 +96,11 @@ void st_metrics_write(const st_rt_t *rt, FILE *out)
 	for (unsigned li = 0; li < rt->nlis; li++)
 		fprintf(out, "stormtrap_kernel_drops_total{listener=\"%s\"} %" PRIu64 "\n",
 		        rt->lis[li].uri, st_ingest_kernel_drops(rt, li));
+	family(out, "proc_udp_samples_total", "counter",
+	       "Times the main thread read /proc/net/udp{,6} for the sockets' drop counts (once "
+	       "a second, and on SIGUSR1 and at exit)");
+	fprintf(out, "stormtrap_proc_udp_samples_total %" PRIu64 "\n",
+	        st_counter_get(&rt->proc_samples));
 
 	family(out, "io_uring_errors_total", "counter",
 	       "io_uring submissions that failed (the ingest thread retries)");

@@ -9,10 +9,18 @@
  * the legacy provider cannot be loaded, everything but DES keeps working;
  * st_usm_users_check() tells which user needs it.
  *
- * Every digest, the HMAC and every cipher are fetched once, here. Per
- * message nothing is fetched and no context is created: each thread owns
- * an st_usm_ctxs_t in which HMAC contexts stay keyed, indexed by the id of
- * the keys they hold (a small set-associative cache). AES decryption (the
+ * Every digest and every cipher are fetched once, here. Per message
+ * nothing is fetched and no context is created: each thread owns an
+ * st_usm_ctxs_t in which HMAC keys stay prepared, indexed by the id of the
+ * keys (a small set-associative cache). An HMAC key is kept as two hash
+ * midstates, the inner and the outer hash with their key block already
+ * absorbed (RFC 2104), in OpenSSL's low-level MD5/SHA state structs: a
+ * message then costs two struct copies and the hashing of the message and
+ * of the inner digest, where EVP_MAC re-initialisation (OpenSSL 3.0) also
+ * duplicated the provider's digest context and allocated twice, about a
+ * quarter more per HMAC. Those functions are deprecated in OpenSSL 3.0 for
+ * applications (provider-independence); they remain the same code as the
+ * default provider's, and this file alone uses them. AES decryption (the
  * hot path) needs no per-message initialisation at all: CFB-128 decryption
  * only ever feeds the IV and ciphertext blocks to the block cipher, so the
  * keystream is one pass of a keyed AES-ECB context (cached like the HMAC
@@ -30,6 +38,9 @@
  * long enough) or draft-reeder-snmpv3-usm-3desede-00 2.1 (append the
  * localization of password-to-key(key)), as Net-SNMP and pysnmp do.
  */
+/* MD5_Init and SHA*_Init for the HMAC midstates (see above) */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,9 +268,6 @@ static void crypto_init(void)
 		if (!cr->md[a])
 			goto fail;
 	}
-	cr->hmac = EVP_MAC_fetch(cr->lib, "HMAC", NULL);
-	if (!cr->hmac)
-		goto fail;
 	for (int p = 1; p < ST_USM_PRIV_COUNT; p++) {
 		if (st_usm_priv_tab[p].legacy && !cr->legacy)
 			continue;
@@ -457,58 +465,112 @@ int st_usm_keys_localize(st_usm_keys_t *k, const uint8_t *auth_ku, const uint8_t
 /* keyed contexts                                                     */
 /* ------------------------------------------------------------------ */
 
-static EVP_MAC_CTX *mac_new(const st_usm_crypto_t *cr, int auth)
+/* the hash of an auth protocol over the low-level state structs */
+static void md_init(int auth, st_usm_md_state_t *h)
 {
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(cr->hmac);
-	if (!ctx)
-		return NULL;
-	OSSL_PARAM params[2] = {
-	        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	                                         (char *)st_usm_auth_tab[auth].md, 0),
-	        OSSL_PARAM_construct_end(),
-	};
-	if (!EVP_MAC_CTX_set_params(ctx, params)) {
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
+	switch (auth) {
+	case ST_USM_AUTH_MD5:
+		MD5_Init(&h->md5);
+		break;
+	case ST_USM_AUTH_SHA1:
+		SHA1_Init(&h->sha1);
+		break;
+	case ST_USM_AUTH_SHA224:
+		SHA224_Init(&h->sha256);
+		break;
+	case ST_USM_AUTH_SHA256:
+		SHA256_Init(&h->sha256);
+		break;
+	case ST_USM_AUTH_SHA384:
+		SHA384_Init(&h->sha512);
+		break;
+	default:
+		SHA512_Init(&h->sha512);
+		break;
 	}
-	return ctx;
 }
 
-/* An HMAC context ready to take the message for keys k. */
-static EVP_MAC_CTX *mac_get(st_usm_ctxs_t *c, const st_usm_keys_t *k)
+static void md_update(int auth, st_usm_md_state_t *h, const void *p, size_t n)
 {
-	const st_usm_crypto_t *cr = st_usm_crypto();
-	size_t kl = st_usm_auth_tab[k->auth].key_len;
-	EVP_MAC_CTX *ctx;
+	switch (auth) {
+	case ST_USM_AUTH_MD5:
+		MD5_Update(&h->md5, p, n);
+		break;
+	case ST_USM_AUTH_SHA1:
+		SHA1_Update(&h->sha1, p, n);
+		break;
+	case ST_USM_AUTH_SHA224:
+	case ST_USM_AUTH_SHA256:
+		SHA256_Update(&h->sha256, p, n);
+		break;
+	default:
+		SHA512_Update(&h->sha512, p, n);
+		break;
+	}
+}
 
-	if (!cr)
-		return NULL;
-	if (k->id == 0) {
-		if (!c->scratch[k->auth] && !(c->scratch[k->auth] = mac_new(cr, k->auth)))
-			return NULL;
-		ctx = c->scratch[k->auth];
-		return EVP_MAC_init(ctx, k->auth_key, kl, NULL) ? ctx : NULL;
+static void md_final(int auth, st_usm_md_state_t *h, uint8_t *out)
+{
+	switch (auth) {
+	case ST_USM_AUTH_MD5:
+		MD5_Final(out, &h->md5);
+		break;
+	case ST_USM_AUTH_SHA1:
+		SHA1_Final(out, &h->sha1);
+		break;
+	case ST_USM_AUTH_SHA224:
+		SHA224_Final(out, &h->sha256);
+		break;
+	case ST_USM_AUTH_SHA256:
+		SHA256_Final(out, &h->sha256);
+		break;
+	case ST_USM_AUTH_SHA384:
+		SHA384_Final(out, &h->sha512);
+		break;
+	default:
+		SHA512_Final(out, &h->sha512);
+		break;
 	}
-	/* Fibonacci hashing: consecutive ids spread over the sets */
-	size_t set = (size_t)((k->id * 0x9e3779b97f4a7c15ULL) >> 32) & (ST_USM_MAC_SETS - 1);
-	st_usm_macslot_t *ways = c->mac[k->auth][set];
-	for (int i = 0; i < ST_USM_MAC_WAYS; i++) {
-		if (ways[i].id == k->id) {
-			/* OpenSSL 3 HMAC: a NULL key restarts with the key held. */
-			if (EVP_MAC_init(ways[i].ctx, NULL, 0, NULL))
-				return ways[i].ctx;
-			ways[i].id = 0;
-			return NULL;
-		}
-	}
-	st_usm_macslot_t *slot = &ways[c->victim[k->auth][set]++ % ST_USM_MAC_WAYS];
-	slot->id = 0;
-	if (!slot->ctx && !(slot->ctx = mac_new(cr, k->auth)))
-		return NULL;
-	if (!EVP_MAC_init(slot->ctx, k->auth_key, kl, NULL))
-		return NULL;
+}
+
+/* RFC 2104: the inner and outer hash after their key block. USM keys are
+ * never longer than the hash's block (64 octets; 128 for SHA-384/512),
+ * so the key is used as it is, padded with zeros. */
+static void mac_prepare(st_usm_macslot_t *slot, const st_usm_keys_t *k)
+{
+	size_t kl = st_usm_auth_tab[k->auth].key_len;
+	size_t bl = k->auth == ST_USM_AUTH_SHA384 || k->auth == ST_USM_AUTH_SHA512 ? 128 : 64;
+	uint8_t pad[128];
+
+	for (size_t i = 0; i < bl; i++)
+		pad[i] = (uint8_t)((i < kl ? k->auth_key[i] : 0) ^ 0x36);
+	md_init(k->auth, &slot->inner);
+	md_update(k->auth, &slot->inner, pad, bl);
+	for (size_t i = 0; i < bl; i++)
+		pad[i] = (uint8_t)((i < kl ? k->auth_key[i] : 0) ^ 0x5c);
+	md_init(k->auth, &slot->outer);
+	md_update(k->auth, &slot->outer, pad, bl);
+	st_usm_wipe(pad, sizeof(pad));
 	slot->id = k->id;
-	return slot->ctx;
+}
+
+/* The prepared midstates of keys k. */
+static const st_usm_macslot_t *mac_get(st_usm_ctxs_t *c, const st_usm_keys_t *k)
+{
+	if (k->id == 0) {
+		mac_prepare(&c->mac_scratch, k);
+		return &c->mac_scratch;
+	}
+	/* Fibonacci hashing: consecutive ids spread over the sets. A key id
+	 * is unique while the process lives, so it also fixes the protocol. */
+	size_t set = (size_t)((k->id * 0x9e3779b97f4a7c15ULL) >> 32) & (ST_USM_HMAC_SETS - 1);
+	st_usm_macslot_t *ways = c->mac[set];
+	for (int i = 0; i < ST_USM_MAC_WAYS; i++)
+		if (ways[i].id == k->id)
+			return &ways[i];
+	st_usm_macslot_t *slot = &ways[c->victim[set]++ % ST_USM_MAC_WAYS];
+	mac_prepare(slot, k);
+	return slot;
 }
 
 int st_usm_hmac(st_usm_ctxs_t *c, const st_usm_keys_t *k, const uint8_t *msg, size_t len,
@@ -516,22 +578,23 @@ int st_usm_hmac(st_usm_ctxs_t *c, const st_usm_keys_t *k, const uint8_t *msg, si
 {
 	static const uint8_t zeros[ST_USM_KEY_MAX];
 	size_t ml = st_usm_auth_tab[k->auth].mac_len;
-	size_t outl = 0;
-	EVP_MAC_CTX *ctx;
+	uint8_t inner[ST_USM_KEY_MAX];
+	const st_usm_macslot_t *slot;
+	st_usm_md_state_t h;
 
-	if (k->auth == ST_USM_AUTH_NONE || off > len || len - off < ml)
+	if (k->auth == ST_USM_AUTH_NONE || k->auth >= ST_USM_AUTH_COUNT || off > len ||
+	    len - off < ml)
 		return ST_ERR_USM_PARAMS;
-	ctx = mac_get(c, k);
-	if (!ctx)
-		goto fail;
-	if (!EVP_MAC_update(ctx, msg, off) || !EVP_MAC_update(ctx, zeros, ml) ||
-	    !EVP_MAC_update(ctx, msg + off + ml, len - off - ml) ||
-	    !EVP_MAC_final(ctx, mac, &outl, ST_USM_KEY_MAX))
-		goto fail;
+	slot = mac_get(c, k);
+	h = slot->inner;
+	md_update(k->auth, &h, msg, off);
+	md_update(k->auth, &h, zeros, ml);
+	md_update(k->auth, &h, msg + off + ml, len - off - ml);
+	md_final(k->auth, &h, inner);
+	h = slot->outer;
+	md_update(k->auth, &h, inner, st_usm_auth_tab[k->auth].key_len);
+	md_final(k->auth, &h, mac);
 	return 0;
-fail:
-	ERR_clear_error();
-	return ST_ERR_USM_CRYPTO;
 }
 
 int st_usm_hmac_verify(st_usm_ctxs_t *c, const st_usm_keys_t *k, const uint8_t *msg, size_t len,
@@ -740,12 +803,6 @@ fail:
 
 void st_usm_ctxs_free(st_usm_ctxs_t *c)
 {
-	for (int a = 0; a < ST_USM_AUTH_COUNT; a++) {
-		for (int s = 0; s < ST_USM_MAC_SETS; s++)
-			for (int i = 0; i < ST_USM_MAC_WAYS; i++)
-				EVP_MAC_CTX_free(c->mac[a][s][i].ctx);
-		EVP_MAC_CTX_free(c->scratch[a]);
-	}
 	for (int p = 0; p < ST_USM_PRIV_COUNT; p++)
 		EVP_CIPHER_CTX_free(c->cip[p].ctx);
 	for (int z = 0; z < 3; z++) {
@@ -754,5 +811,5 @@ void st_usm_ctxs_free(st_usm_ctxs_t *c)
 				EVP_CIPHER_CTX_free(c->ecb[z][s][i].ctx);
 		EVP_CIPHER_CTX_free(c->ecb_scratch[z]);
 	}
-	memset(c, 0, sizeof(*c));
+	st_usm_wipe(c, sizeof(*c)); /* the HMAC midstates are as good as the keys */
 }

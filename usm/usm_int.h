@@ -20,6 +20,8 @@
 #include <netinet/in.h>
 
 #include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
 
 #include "st_usm.h"
 #include "st_util.h"
@@ -54,7 +56,6 @@ typedef struct st_usm_crypto {
 	OSSL_LIB_CTX *lib;
 	int legacy; /* the legacy provider (DES) loaded */
 	EVP_MD *md[ST_USM_AUTH_COUNT];
-	EVP_MAC *hmac;
 	EVP_CIPHER *cipher[ST_USM_PRIV_COUNT];
 	EVP_CIPHER *ecb[3]; /* AES-128/192/256-ECB: the CFB decryption keystream */
 } st_usm_crypto_t;
@@ -74,16 +75,29 @@ typedef struct st_usm_keys {
 /** A new unique key id (never 0). */
 uint64_t st_usm_key_id(void);
 
-/* Keyed OpenSSL contexts of one thread. HMAC contexts are kept keyed in a
- * small set-associative cache indexed by key id, so a message whose keys
- * were used recently costs a re-init without re-keying; id 0 uses a
- * scratch context that is always re-keyed. */
-#define ST_USM_MAC_SETS 16
-#define ST_USM_MAC_WAYS 4
+/* Keyed contexts of one thread. HMAC keys are kept as their two hash
+ * midstates (RFC 2104: the inner and outer hash after absorbing key^ipad
+ * and key^opad), in a small set-associative cache indexed by key id: a
+ * message whose keys were used recently costs two struct copies and the
+ * hashing of the message, with no allocation and no re-keying; id 0 uses a
+ * scratch slot that is always re-keyed. The midstates are the low-level
+ * MD5/SHA state structs: OpenSSL 3.0's EVP_MAC re-initialisation copies
+ * the digest context through the provider and allocates twice per
+ * message. */
+#define ST_USM_MAC_SETS  16
+#define ST_USM_MAC_WAYS  4
+#define ST_USM_HMAC_SETS 16 /* one cache for every auth protocol */
+
+typedef union st_usm_md_state {
+	MD5_CTX md5;
+	SHA_CTX sha1;
+	SHA256_CTX sha256; /* and SHA-224 */
+	SHA512_CTX sha512; /* and SHA-384 */
+} st_usm_md_state_t;
 
 typedef struct st_usm_macslot {
-	uint64_t id;
-	EVP_MAC_CTX *ctx;
+	uint64_t id; /* key id; 0: empty */
+	st_usm_md_state_t inner, outer;
 } st_usm_macslot_t;
 
 typedef struct st_usm_ecbslot {
@@ -92,9 +106,9 @@ typedef struct st_usm_ecbslot {
 } st_usm_ecbslot_t;
 
 typedef struct st_usm_ctxs {
-	st_usm_macslot_t mac[ST_USM_AUTH_COUNT][ST_USM_MAC_SETS][ST_USM_MAC_WAYS];
-	uint8_t victim[ST_USM_AUTH_COUNT][ST_USM_MAC_SETS];
-	EVP_MAC_CTX *scratch[ST_USM_AUTH_COUNT];
+	st_usm_macslot_t mac[ST_USM_HMAC_SETS][ST_USM_MAC_WAYS];
+	uint8_t victim[ST_USM_HMAC_SETS];
+	st_usm_macslot_t mac_scratch;
 	/* AES decryption: keyed ECB contexts, the same kind of cache */
 	st_usm_ecbslot_t ecb[3][ST_USM_MAC_SETS][ST_USM_MAC_WAYS];
 	uint8_t ecb_victim[3][ST_USM_MAC_SETS];

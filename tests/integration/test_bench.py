@@ -310,6 +310,15 @@ class Compare(unittest.TestCase):
             self.assertEqual(s["received"], s["sent"], s)
             self.assertEqual(s["sent"], 2000, s)
         self.assertIn("stormtrap/snmptrapd", rep["ratios"]["2c"])
+        # CPU per notification at 1 k/s: every receiver, from its own CPU time
+        self.assertEqual(rep["cpu_rates"], [1000])
+        for version in ("2c", "3"):
+            for rx in receivers:
+                self.assertGreater(rep["cpu"][version][rx]["1000"], 0, (version, rx))
+        for s in rep["cpu_steps"]:
+            self.assertGreater(s["window_notifications"], 0, s)
+            self.assertGreater(s["cpu_ms"], 0, s)
+        self.assertIn("CPU per notification", r.stdout)
 
     def test_compare_quick_with_translation(self):
         # stormtrap-mib: the same collector with -M over the standard set

@@ -5,9 +5,10 @@ import os
 import random
 import signal
 import socket
+import subprocess
 import time
 
-from harness import (CollectorTest, ber_int, ber_oid, main, net_snmp, pysnmp, tlv,
+from harness import (BINARY, CollectorTest, ber_int, ber_oid, main, net_snmp, pysnmp, tlv,
                      v2c_message, v2c_trap, varbind)
 
 
@@ -269,6 +270,76 @@ class Lifecycle(CollectorTest):
         # whatever the kernel delivered came out; kernel drops are counted, not silent
         self.assertEqual(len(ids) + kernel_drops, n, m_text[-2000:])
         self.assertEqual(len(lines), len(ids))
+
+    def test_proc_sampling_keeps_its_interval_under_load(self):
+        # /proc/net/udp{,6} is read once a second (collector.h ST_PROC_SAMPLE_MS),
+        # whatever else ends the main thread's wait. Counted, not timed: over T
+        # seconds of load at most T + 2 samples (one each for the two SIGUSR1
+        # that read the counters), and the main thread wakes about as often.
+        # Completions of io_uring requests submitted by the main thread used to
+        # interrupt its wait for every batch: ~1,700 samples a second at 10 k/s.
+        bench = os.environ.get("ST_BENCH",
+                               os.path.join(os.path.dirname(BINARY), "..", "bench",
+                                            "stormtrap-bench"))
+        c = self.collector()
+        task = f"/proc/{c.proc.pid}/task/{c.proc.pid}/status"
+
+        def main_thread_switches():
+            with open(task) as f:
+                return sum(int(line.split()[1]) for line in f
+                           if line.startswith(("voluntary_ctxt_switches",
+                                               "nonvoluntary_ctxt_switches")))
+
+        before = c.metrics()["stormtrap_proc_udp_samples_total"]
+        switches = main_thread_switches()
+        t0 = time.monotonic()
+        r = subprocess.run([bench, "--target", f"udp://127.0.0.1:{c.port}", "--rate", "10000",
+                            "--duration", "4", "--version", "2c"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        switches = main_thread_switches() - switches
+        after = c.metrics()
+        elapsed = time.monotonic() - t0
+        self.assertGreater(after['stormtrap_notifications_total{version="v2c",pdu="trap"}'],
+                           10000)
+        samples = after["stormtrap_proc_udp_samples_total"] - before
+        self.assertGreaterEqual(samples, int(elapsed) - 1)  # it does go on sampling
+        self.assertLessEqual(samples, elapsed / 1.0 + 2)
+        self.assertLessEqual(switches, 4 * (elapsed + 2), "main thread woken per batch")
+
+    def test_idle_threads_wake_about_once_a_second(self):
+        # No traffic: ingest threads, workers and the main thread each wake
+        # about once a second (their timeouts; stop wakes them explicitly).
+        # Counted from the kernel's context-switch counters, not timed: they
+        # used to wake five times a second.
+        c = self.collector()
+        time.sleep(0.5)
+
+        def switches():
+            # ours: the main thread (tid = pid) and the named ones; not, say,
+            # a sanitizer runtime's own thread
+            out = {}
+            for tid in os.listdir(f"/proc/{c.proc.pid}/task"):
+                with open(f"/proc/{c.proc.pid}/task/{tid}/comm") as f:
+                    name = "main" if int(tid) == c.proc.pid else f.read().strip()
+                if not name.startswith(("main", "ingest/", "worker/")):
+                    continue
+                with open(f"/proc/{c.proc.pid}/task/{tid}/status") as f:
+                    out[name] = sum(int(line.split()[1]) for line in f
+                                    if line.startswith(("voluntary_ctxt_switches",
+                                                        "nonvoluntary_ctxt_switches")))
+            return out
+
+        t0, before = time.monotonic(), switches()
+        time.sleep(4)
+        after, elapsed = switches(), time.monotonic() - t0
+        threads = list(after)
+        self.assertEqual(len(threads), 5, after)  # main, 2 ingest, 2 workers
+        for name in threads:
+            self.assertLessEqual(after[name] - before[name], 2 * elapsed + 2,
+                                 f"{name} woke {after[name] - before[name]} times in "
+                                 f"{elapsed:.1f} s")
+        self.assertEqual(c.stop(), 0)
 
     def test_check_config(self):
         from harness import Collector

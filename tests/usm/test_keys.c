@@ -281,3 +281,49 @@ Test(keys, decryption_matches_openssl_cfb_for_every_length)
 	st_usm_ctxs_free(c);
 	free(c);
 }
+
+/* The HMAC from prepared midstates is OpenSSL's one-shot HMAC() for every
+ * digest, for messages around the block sizes, with the auth parameters
+ * anywhere, for uncached keys (id 0), cached keys and keys that evicted
+ * one another (more keys than the cache has slots). */
+Test(keys, hmac_matches_openssl_for_every_digest_and_cache_path)
+{
+	enum { NKEYS = 3 * ST_USM_HMAC_SETS * ST_USM_MAC_WAYS };
+	st_usm_ctxs_t *c = calloc(1, sizeof(*c));
+	st_usm_keys_t *keys = calloc(NKEYS, sizeof(*keys));
+	uint8_t msg[300];
+	cr_assert_not_null(c);
+	cr_assert_not_null(keys);
+	for (size_t i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 31 + 7);
+	for (int auth = ST_USM_AUTH_MD5; auth < ST_USM_AUTH_COUNT; auth++) {
+		size_t ml = st_usm_auth_mac_len(auth);
+		for (int j = 0; j < NKEYS; j++) {
+			keys[j] = (st_usm_keys_t){.id = j % 5 == 0 ? 0 : st_usm_key_id(),
+			                          .auth = (uint8_t)auth};
+			for (size_t b = 0; b < ST_USM_KEY_MAX; b++)
+				keys[j].auth_key[b] = (uint8_t)(b * 13 + j * 7 + auth);
+		}
+		/* two passes: the second finds the first pass's keys cached or evicted */
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t len = ml; len <= sizeof(msg); len += 7) {
+				const st_usm_keys_t *k = &keys[(len * 3 + (size_t)pass) % NKEYS];
+				size_t off = (len * 5) % (len - ml + 1);
+				uint8_t mac[ST_USM_KEY_MAX], copy[sizeof(msg)],
+				        ref[EVP_MAX_MD_SIZE];
+				unsigned int rl = 0;
+				memcpy(copy, msg, len);
+				memset(copy + off, 0, ml);
+				HMAC(EVP_get_digestbyname(st_usm_auth_tab[auth].md), k->auth_key,
+				     (int)st_usm_auth_key_len(auth), copy, len, ref, &rl);
+				cr_assert_eq(st_usm_hmac(c, k, msg, len, off, mac), 0);
+				cr_assert_eq(rl, st_usm_auth_key_len(auth));
+				cr_assert(memcmp(mac, ref, rl) == 0,
+				          "%s, %zu octets, auth params at %zu",
+				          st_usm_auth_name(auth), len, off);
+			}
+	}
+	st_usm_ctxs_free(c);
+	free(c);
+	free(keys);
+}
