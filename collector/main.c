@@ -513,6 +513,8 @@ static void reload_mibs(st_app_t *app, const st_config_t *cfg)
 	st_mib_stats_t stats;
 	char err[1024];
 
+	if (!cfg->mibs_dirs.n && !atomic_load(&app->rt.mib))
+		return; /* no MIBs before, none now: nothing to say */
 	if (st_mibs_load(cfg, &mib, &stats, err, sizeof(err)) < 0) {
 		st_mibs_failed(&app->rt);
 		st_log(ST_LOG_ERROR, "reload: %s; keeping the running MIBs", err);
