@@ -12,10 +12,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
-from harness import BINARY, SOURCE, Collector, CollectorTest, free_udp_port, main, net_snmp
+from harness import (BINARY, SOURCE, Collector, CollectorTest, ber_int, free_udp_port, main,
+                     net_snmp, v2c_trap, varbind)
 
 ACME_SMI = """ACME-SMI DEFINITIONS ::= BEGIN
 IMPORTS
@@ -370,6 +372,41 @@ class Mib(CollectorTest):
         m = c.metrics()
         self.assertEqual(m['stormtrap_mib_loads_total{result="ok"}'], 2)
         self.assertEqual(m['stormtrap_mib_loads_total{result="failed"}'], 1)
+
+    def test_reload_under_traffic(self):
+        """Workers translate with the old structure while the main thread
+        swaps and frees it: nothing is lost, every line has its names
+        (under ASan a use after free would be a report, and the harness
+        fails on it)."""
+        c = self.mib_collector()
+        stop = threading.Event()
+        sent = [0]
+
+        def send():
+            while not stop.is_set():
+                c.send(v2c_trap(request_id=sent[0] + 1, extra=[
+                    varbind(f"{IF}.8.7", ber_int(2)), varbind(f"{ACME}.1.3.0", ber_int(2))]))
+                sent[0] += 1
+                time.sleep(0.002)
+
+        t = threading.Thread(target=send)
+        t.start()
+        try:
+            for i in range(3):
+                c.signal(signal.SIGHUP)
+                deadline = time.time() + 120
+                while c.stderr_text().count("reloaded MIBs") < i + 1:
+                    self.assertLess(time.time(), deadline, c.stderr_text()[-2000:])
+                    time.sleep(0.05)
+        finally:
+            stop.set()
+            t.join()
+        lines = c.wait_lines(sent[0], timeout=30)
+        self.assertEqual(len(lines), sent[0])
+        for line in lines:
+            self.assertEqual(line["trap_name"], "IF-MIB::linkDown")
+            self.assertEqual([v.get("enum") for v in line["varbinds"]], ["down", "busy"])
+        self.assertGreater(sent[0], 10)
 
     def wait_log(self, c, text, timeout=120):
         deadline = time.time() + timeout
