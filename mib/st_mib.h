@@ -291,8 +291,11 @@ int st_mib_hint_int(const char *hint, int64_t v, char *buf, size_t cap);
  * integer whose type has one.
  *
  * For the hot path: allocates nothing, logs nothing. Rendered text goes to
- * arena; enumeration labels point into mib. The names are valid while mib,
- * arena and msg are; annotations that do not fit in arena are left out.
+ * arena; enumeration labels point into mib but take their length from the
+ * arena's room all the same, so out->bytes never exceeds cap (a JSON buffer
+ * of st_json_bound() + ST_JSON_NAMES_BOUND(cap, vbcap) always holds the
+ * line). The names are valid while mib, arena and msg are; annotations that
+ * do not fit are left out and counted in out->omitted.
  * vb[i] belongs to msg->pdu.vb[i]; the varbinds the encoder lifts (the first
  * sysUpTime.0 and snmpTrapOID.0 of a v2c/v3 PDU) get none.
  *

@@ -17,7 +17,7 @@ import time
 import unittest
 
 from harness import (BINARY, SOURCE, Collector, CollectorTest, ber_int, free_udp_port, main,
-                     net_snmp, v2c_trap, varbind)
+                     net_snmp, tlv, v2c_trap, varbind)
 
 ACME_SMI = """ACME-SMI DEFINITIONS ::= BEGIN
 IMPORTS
@@ -327,6 +327,37 @@ class Mib(CollectorTest):
                              "1.3.6.1.6.3.1.1.5.3\tIF-MIB::linkDown\n"), r.stderr)
         r = translate(*c.flags, "--translate", "1.3.6.x")
         self.assertEqual((r.returncode, r.stdout), (2, "1.3.6.x\tnot an OID\n"))
+
+    def test_names_left_out_are_counted(self):
+        """A BITS value of 64,000 set bits renders to far more than a
+        notification's 256 KiB budget for names: its list is left out and
+        counted, the other names of the line are written. A DisplayString
+        that is not UTF-8 (Latin-1 "cafe") has no display, counted too."""
+        c = self.mib_collector()
+        c.send(v2c_trap(request_id=7, extra=[
+            varbind(f"{ACME}.1.2.0", tlv(0x04, b"\xff" * 8000)),
+            varbind(f"{IF}.8.7", ber_int(2)),
+            varbind("1.3.6.1.2.1.1.1.0", tlv(0x04, b"caf\xe9"))]))
+        (line,) = c.wait_lines(1)
+        self.assertEqual(line["trap_name"], "IF-MIB::linkDown")
+        flags, oper, descr = line["varbinds"]
+        self.assertEqual(flags["name"], "ACME-SMI::acmeFlags.0")
+        self.assertEqual(flags["value"], "ff" * 8000)
+        self.assertNotIn("bits", flags)
+        self.assertEqual((oper["name"], oper["enum"]), ("IF-MIB::ifOperStatus.7", "down"))
+        self.assertEqual(descr["name"], "SNMPv2-MIB::sysDescr.0")
+        self.assertEqual((descr["value"], descr["encoding"]), ("636166e9", "hex"))
+        self.assertNotIn("display", descr)
+        m = c.metrics()
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="space"}'], 1)
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="not_utf8"}'], 1)
+
+        # a BITS value that fits still gets its list, and nothing more is counted
+        c.send(v2c_trap(request_id=8, extra=[varbind(f"{ACME}.1.2.0", tlv(0x04, b"\xa0\x40"))]))
+        second = c.wait_lines(2)[1]
+        self.assertEqual(second["varbinds"][0]["bits"], ["red", "blue", "spare"])
+        m = c.metrics()
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="space"}'], 1)
 
     def test_broken_vendor_modules_are_logged_and_the_rest_used(self):
         c = self.mib_collector()
