@@ -68,7 +68,8 @@ static void usage(FILE *out)
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
 	      "  -M DIR             directory of MIB files, searched recursively (repeatable;\n"
 	      "                     DIR:DIR also works, as in snmptrapd)\n"
-	      "  -m MODULES         MIB modules to load, comma-separated, or ALL (the default)\n"
+	      "  -m MODULES         MIB modules to load, separated by ',' or ':' (as snmptrapd),\n"
+	      "                     or ALL (the default)\n"
 	      "  --translate OID... print the name each OID gets in a JSON line, or why none;\n"
 	      "                     exit 0 when every OID has a name, 2 when one has not\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
@@ -126,14 +127,15 @@ static void errs_print(const st_errs_t *errs)
 
 /*
  * One flag's value into a list key. -M and -m take snmptrapd's forms:
- * DIR:DIR and MOD,MOD, each item possibly with snmptrapd's leading '+'
- * (add to the defaults; there are none here, so it changes nothing).
+ * DIR:DIR, and MOD:MOD (Net-SNMP splits its module list on ':') or MOD,MOD,
+ * each item possibly with snmptrapd's leading '+' (add to the defaults;
+ * there are none here, so it changes nothing).
  */
 static int list_add_flag(st_config_t *cfg, const char *key, const char *value, char *err,
                          size_t errlen)
 {
 	const char *sep = strcmp(key, "mibs.dirs") == 0      ? ":"
-	                  : strcmp(key, "mibs.modules") == 0 ? ","
+	                  : strcmp(key, "mibs.modules") == 0 ? ",:"
 	                                                     : NULL;
 	char *copy, *item, *save = NULL;
 	int rc = 0;

@@ -492,6 +492,21 @@ class Check(unittest.TestCase):
         self.assertIn(f"{vendor}/acme-broken.mib:14:", r.stderr)
         self.assertIn("mibs.dirs:", r.stdout)
 
+    def test_modules_flag_takes_net_snmp_forms(self):
+        """-m as snmptrapd's command lines write it: a '+', modules split
+        on ':' (Net-SNMP's separator) as well as ',', ALL in any case."""
+        vendor = os.path.join(self.tmp, "vendor")
+        os.makedirs(vendor)
+        with open(os.path.join(vendor, "acme.txt"), "w") as f:
+            f.write(ACME_SMI)
+        oids = (f"{IF}.8.7", f"{ACME}.1.3.0")
+        want = f"{IF}.8.7\tIF-MIB::ifOperStatus.7\n{ACME}.1.3.0\tACME-SMI::acmeState.0\n"
+        for modules in ("+IF-MIB:ACME-SMI", "ACME-SMI,IF-MIB:", "all"):
+            r = translate(*mib_flags(vendor), "-m", modules, "--translate", *oids)
+            self.assertEqual((r.returncode, r.stdout), (0, want), f"-m {modules}: {r.stderr}")
+        r = translate(*mib_flags(vendor), "-m", "IF-MIB", "--translate", *oids)
+        self.assertEqual(r.returncode, 2, r.stderr)
+
     def test_no_mib_file_fails_check_and_start(self):
         empty = os.path.join(self.tmp, "empty")
         os.makedirs(empty)
