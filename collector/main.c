@@ -138,6 +138,7 @@ static int list_add_flag(st_config_t *cfg, const char *key, const char *value, c
 	                  : strcmp(key, "mibs.modules") == 0 ? ",:"
 	                                                     : NULL;
 	char *copy, *item, *save = NULL;
+	size_t added = 0;
 	int rc = 0;
 
 	if (!sep)
@@ -147,9 +148,14 @@ static int list_add_flag(st_config_t *cfg, const char *key, const char *value, c
 		return -ENOMEM;
 	}
 	for (item = strtok_r(copy, sep, &save); item && rc == 0; item = strtok_r(NULL, sep, &save))
-		if (*item == '+' ? item[1] : *item)
+		if (*item == '+' ? item[1] : *item) {
 			rc = st_config_list_add(cfg, key, item + (*item == '+'), err, errlen);
+			added++;
+		}
 	free(copy);
+	/* -M "" or -m ",": an error as -l "" is, not a flag silently ignored */
+	if (rc == 0 && !added)
+		rc = st_config_list_add(cfg, key, "", err, errlen);
 	return rc;
 }
 

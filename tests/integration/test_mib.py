@@ -506,6 +506,13 @@ class Check(unittest.TestCase):
             self.assertEqual((r.returncode, r.stdout), (0, want), f"-m {modules}: {r.stderr}")
         r = translate(*mib_flags(vendor), "-m", "IF-MIB", "--translate", *oids)
         self.assertEqual(r.returncode, 2, r.stderr)
+        # a flag with no item in it is an error naming the key, as -l "" is,
+        # not a flag silently ignored
+        for flag, value, key in (("-M", "", "mibs.dirs"), ("-M", ":", "mibs.dirs"),
+                                 ("-m", ",", "mibs.modules"), ("-m", "+", "mibs.modules")):
+            r = translate(*self.base, *mib_flags(vendor), flag, value, "-T")
+            self.assertEqual(r.returncode, 1, f"{flag} {value!r}: {r.stderr}")
+            self.assertIn(f"{key}: empty list item", r.stderr)
 
     def test_no_mib_file_fails_check_and_start(self):
         empty = os.path.join(self.tmp, "empty")
