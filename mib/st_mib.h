@@ -284,8 +284,9 @@ int st_mib_hint_int(const char *hint, int64_t v, char *buf, size_t cap);
 
 /**
  * @brief The names of a decoded notification, for st_json_encode()
- * (meta.names): trap_name from the notification OID (a v1 Trap-PDU through
- * RFC 3584 3.1, see st_mib_lookup_v1trap()), and for each varbind its name
+ * (meta.names): trap_name, the name of the OID the line's trap_oid shows
+ * (a v1 Trap-PDU through RFC 3584 3.1 as st_snmp_v1_trap_oid() maps it; no
+ * trap_oid, no trap_name), and for each varbind its name
  * ("IF-MIB::ifOperStatus.7"), the label of an enumerated INTEGER, the set
  * names of a BITS value, and a DISPLAY-HINT rendering of an OCTET STRING or
  * integer whose type has one.

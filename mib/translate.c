@@ -142,19 +142,23 @@ int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *
 	memset(vb, 0, n * sizeof(*vb));
 	out->nvb = n;
 
-	/* the notification */
+	/* the notification: the name of exactly the OID the line's trap_oid
+	 * shows, so that a v1 trap is named as --translate names its trap_oid */
 	if (pdu->type == ST_PDU_TRAPV1) {
-		node = st_mib_lookup_v1trap(mib, pdu->enterprise, pdu->enterprise_len,
-		                            pdu->generic_trap, pdu->specific_trap);
-		if (node)
-			out->trap_name =
-			        arena_take(&a,
-			                   st_mib_render_name_sub(mib, node, NULL, 0, 0,
-			                                          arena_at(&a), arena_room(&a)),
-			                   &out->trap_name_len);
-		/* a v1 trap that maps to no OID has no trap_oid: nothing unknown */
-		else if (pdu->generic_trap >= 0 && pdu->generic_trap <= 6)
-			unknown++;
+		uint8_t oid[ST_OID_MAX_SUBIDS * 5];
+		int len = st_snmp_v1_trap_oid(pdu, oid, sizeof(oid));
+
+		/* RFC 3584 maps it to no OID (generic-trap outside 0..6, a negative
+		 * specific-trap, an enterprise too long): no trap_oid, nothing
+		 * unknown */
+		if (len > 0) {
+			node = st_mib_lookup_ber(mib, oid, (size_t)len, &suffix);
+			if (node)
+				out->trap_name = render_name(mib, node, oid, (size_t)len, suffix,
+				                             &a, &out->trap_name_len);
+			else
+				unknown++;
+		}
 	} else {
 		for (uint32_t i = 0; i < pdu->nvb; i++) {
 			if (up == UINT32_MAX &&

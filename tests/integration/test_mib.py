@@ -16,8 +16,8 @@ import threading
 import time
 import unittest
 
-from harness import (BINARY, SOURCE, Collector, CollectorTest, ber_int, free_udp_port, main,
-                     net_snmp, tlv, v2c_trap, varbind)
+from harness import (BINARY, SOURCE, Collector, CollectorTest, ber_int, ber_oid, free_udp_port,
+                     main, net_snmp, tlv, v2c_trap, varbind)
 
 ACME_SMI = """ACME-SMI DEFINITIONS ::= BEGIN
 IMPORTS
@@ -199,6 +199,13 @@ def snmptrap(c, *args):
         raise AssertionError(r.stderr)
 
 
+def v1_trap(enterprise, generic, specific, varbinds=()):
+    """A v1 Trap-PDU, community public, from agent 192.0.2.7."""
+    pdu = tlv(0xa4, ber_oid(enterprise) + tlv(0x40, bytes([192, 0, 2, 7])) + ber_int(generic) +
+              ber_int(specific) + ber_int(100, 0x43) + tlv(0x30, b"".join(varbinds)))
+    return tlv(0x30, ber_int(0) + tlv(0x04, b"public") + pdu)
+
+
 def by_oid(line):
     return {vb["oid"]: vb for vb in line["varbinds"]}
 
@@ -270,6 +277,22 @@ class Mib(CollectorTest):
         self.assertEqual(hot["trap_name"], "ACME-V1-MIB::acmeV1Overheat")
         self.assertEqual(hot["varbinds"][0]["name"], "ACME-V1-MIB::acmeV1Temp.0")
         self.assertEqual(hot["varbinds"][0]["value"], 95)
+
+    def test_v1_trap_without_trap_oid_is_not_unknown(self):
+        """A v1 trap RFC 3584 maps to no OID (a negative specific-trap)
+        has no trap_oid, so no number is left without a name: nothing is
+        counted unknown. The same trap with specific-trap 17 is named."""
+        c = self.mib_collector()
+        c.send(v1_trap("1.3.6.1.4.1.99992", 6, -1))
+        (line,) = c.wait_lines(1)
+        self.assertNotIn("trap_oid", line)
+        self.assertNotIn("trap_name", line)
+        self.assertEqual(c.metrics()["stormtrap_mib_unknown_oids_total"], 0)
+        c.send(v1_trap("1.3.6.1.4.1.99992", 6, 17))
+        second = c.wait_lines(2)[1]
+        self.assertEqual((second["trap_oid"], second["trap_name"]),
+                         ("1.3.6.1.4.1.99992.0.17", "ACME-V1-MIB::acmeV1Overheat"))
+        self.assertEqual(c.metrics()["stormtrap_mib_unknown_oids_total"], 0)
 
     def test_hints_bits_and_unknown_oids(self):
         c = self.mib_collector()

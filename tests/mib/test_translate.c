@@ -144,6 +144,29 @@ Test(translate, v1_traps, .init = load, .fini = unload)
 	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
 	        0);
 	cr_assert_null(names.trap_name);
+	/* nor does a negative specific-trap, nor an enterprise so long that
+	 * enterprise.0.specific passes the OID limit (the codec writes no
+	 * trap_oid for either) */
+	pdu->generic_trap = 6;
+	pdu->specific_trap = -1;
+	cr_assert_eq(
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
+	        0);
+	cr_assert_null(names.trap_name);
+	{
+		static uint8_t longent[ST_OID_MAX_SUBIDS];
+
+		/* 1.3 and 126 more arcs of 1: 128 sub-identifiers */
+		memset(longent, 1, sizeof(longent));
+		longent[0] = 0x2b;
+		pdu->enterprise = longent;
+		pdu->enterprise_len = 127;
+		pdu->specific_trap = 3;
+		cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
+		                              sizeof(arena)),
+		             0);
+		cr_assert_null(names.trap_name);
+	}
 }
 
 Test(translate, small_arena_leaves_names_out, .init = load, .fini = unload)
