@@ -85,7 +85,9 @@ static void value_names(const st_mib_t *mib, const st_mib_node_t *node, const st
 	const char *hint = st_mib_node_hint(mib, node);
 	int rc;
 
-	if (vb->type == ST_BER_INTEGER && node->nenums) {
+	/* a BITS object's labels name bits, not values: an agent that sends one
+	 * as an INTEGER gets no enum */
+	if (vb->type == ST_BER_INTEGER && node->nenums && node->type != ST_MIB_T_BITS) {
 		const char *label = st_mib_enum_label(mib, node, vb->num.i);
 		size_t len = label ? strlen(label) : 0;
 

@@ -294,6 +294,19 @@ class Mib(CollectorTest):
                          ("1.3.6.1.4.1.99992.0.17", "ACME-V1-MIB::acmeV1Overheat"))
         self.assertEqual(c.metrics()["stormtrap_mib_unknown_oids_total"], 0)
 
+    def test_value_of_the_wrong_type_gets_no_label(self):
+        """An agent that sends a BITS object as an INTEGER (or an enumerated
+        INTEGER as an OctetString) gets the name but no enum, bits or display:
+        the labels of a BITS object name bits, not values."""
+        c = self.mib_collector()
+        c.send(v2c_trap(extra=[varbind(f"{ACME}.1.2.0", ber_int(2)),
+                               varbind(f"{ACME}.1.3.0", tlv(0x04, b"\x02"))]))
+        (line,) = c.wait_lines(1)
+        flags, state = line["varbinds"]
+        self.assertEqual(flags, {"oid": f"{ACME}.1.2.0", "name": "ACME-SMI::acmeFlags.0",
+                                 "type": "Integer32", "value": 2})
+        self.assertEqual(set(state) - {"encoding"}, {"oid", "name", "type", "value"}, state)
+
     def test_hints_bits_and_unknown_oids(self):
         c = self.mib_collector()
         # 2026-11-25,12:34:56.7,-5:30 ; red, blue and spare (bit 9)
