@@ -168,7 +168,8 @@ typedef struct st_worker {
 	unsigned bad_count;
 } st_worker_t;
 
-/* bytes of rendered names per notification, per worker (mib/translate.c) */
+/* the names budget of one notification, per worker: rendered text and
+ * enumeration labels (mib/translate.c); the JSON buffer holds a full one */
 #define ST_MIB_ARENA (256 * 1024)
 
 /* what /metrics says about the MIBs (mibs.c): main thread writes, any reads */
