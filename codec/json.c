@@ -55,6 +55,7 @@ typedef struct st_jw {
 	char *p;
 	char *end;
 	int err;
+	uint32_t names_omitted; /* names left out: not UTF-8 (st_json_info_t) */
 } st_jw_t;
 
 static inline void jw_put(st_jw_t *w, const void *s, size_t n)
@@ -401,8 +402,12 @@ static void jw_annot_member(st_jw_t *w, const char *prefix, size_t prefix_len, c
 {
 	long extra;
 
-	if (!s || (extra = annot_scan((const uint8_t *)s, len)) < 0)
+	if (!s)
 		return;
+	if ((extra = annot_scan((const uint8_t *)s, len)) < 0) {
+		w->names_omitted++;
+		return;
+	}
 	jw_put(w, prefix, prefix_len);
 	jw_annot(w, s, len, (size_t)extra);
 	JW_LIT(w, "\"");
@@ -414,8 +419,12 @@ static void jw_bits(st_jw_t *w, const char *s, uint32_t len)
 	size_t i = 0;
 	int first = 1;
 
-	if (!s || annot_scan((const uint8_t *)s, len) < 0)
+	if (!s)
 		return;
+	if (annot_scan((const uint8_t *)s, len) < 0) {
+		w->names_omitted++;
+		return;
+	}
 	JW_LIT(w, ",\"bits\":[");
 	while (i < len) {
 		size_t j = i;
@@ -646,6 +655,8 @@ static void jw_varbind(st_jw_t *w, const st_varbind_t *vb, int big_numbers,
 		if (extra >= 0) {
 			JW_LIT(w, "\",\"name\":\"");
 			jw_annot(w, nm->name, nm->name_len, (size_t)extra);
+		} else {
+			w->names_omitted++;
 		}
 	}
 	switch (vb->type) {
@@ -876,7 +887,7 @@ static void jw_v2_fields(st_jw_t *w, const st_pdu_t *pdu, int big_numbers,
 int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, size_t cap,
                    st_json_info_t *info)
 {
-	st_jw_t w = {out, out, out + cap, 0};
+	st_jw_t w = {.start = out, .p = out, .end = out + cap};
 	st_json_info_t inf;
 	const st_pdu_t *pdu = msg->have_pdu ? &msg->pdu : NULL;
 
@@ -937,6 +948,7 @@ int st_json_encode(const st_msg_t *msg, const st_json_meta_t *meta, char *out, s
 	JW_LIT(&w, "}\n");
 	if (w.err)
 		return ST_ERR_JSON_SPACE;
+	inf.names_omitted = w.names_omitted;
 	if (info)
 		*info = inf;
 	return (int)(w.p - out);

@@ -427,6 +427,9 @@ typedef struct st_json_names {
 	/** the sum of every *_len above (trap_name and all of vb), which
 	 * st_json_bound_names() counts on */
 	size_t bytes;
+	/** annotations the translator had to leave out for lack of room (the
+	 * encoder does not read it; the collector counts it) */
+	uint32_t omitted;
 } st_json_names_t;
 
 /** Metadata about one received datagram, supplied by the collector. */
@@ -456,6 +459,8 @@ typedef struct st_json_info {
 	st_json_span_t src_ip;
 	st_json_span_t agent_addr;
 	st_json_span_t trap_oid;
+	/** names (meta->names) left out because they are not valid UTF-8 */
+	uint32_t names_omitted;
 } st_json_info_t;
 
 /** The longest collector name st_json_bound() accounts for (bytes). Longer

@@ -83,7 +83,11 @@ typedef union st_sa {
 	  "discovery off (snmp.discovery)")                                                        \
 	X(REPORTS_SUPPRESSED_OFF, "reports_suppressed_total", "reason=\"discovery_off\"", NULL)    \
 	X(MIB_UNKNOWN, "mib_unknown_oids_total", "",                                               \
-	  "OIDs in emitted notifications that no loaded MIB names (left numeric, never dropped)")
+	  "OIDs in emitted notifications that no loaded MIB names (left numeric, never dropped)")  \
+	X(MIB_OMITTED_SPACE, "mib_names_omitted_total", "reason=\"space\"",                        \
+	  "Names, enum labels, BITS lists and displays left out of emitted notifications, by "     \
+	  "reason (space: over the per-notification budget; not_utf8: not valid UTF-8)")           \
+	X(MIB_OMITTED_UTF8, "mib_names_omitted_total", "reason=\"not_utf8\"", NULL)
 
 #define ST_X_ENUM(id, name, labels, help) ST_CTR_##id,
 enum { ST_INGEST_COUNTERS(ST_X_ENUM) ST_INGEST_NCTR };
@@ -173,7 +177,8 @@ typedef struct st_worker {
 	unsigned bad_count;
 } st_worker_t;
 
-/* bytes of rendered names per notification, per worker (mib/translate.c) */
+/* the names budget of one notification, per worker: rendered text and
+ * enumeration labels (mib/translate.c); the JSON buffer holds a full one */
 #define ST_MIB_ARENA (256 * 1024)
 
 /* what /metrics says about the MIBs (mibs.c): main thread writes, any reads */

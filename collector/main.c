@@ -68,7 +68,8 @@ static void usage(FILE *out)
 	      "  --community NAME   accepted v1/v2c community, '*' for any (repeatable)\n"
 	      "  -M DIR             directory of MIB files, searched recursively (repeatable;\n"
 	      "                     DIR:DIR also works, as in snmptrapd)\n"
-	      "  -m MODULES         MIB modules to load, comma-separated, or ALL (the default)\n"
+	      "  -m MODULES         MIB modules to load, separated by ',' or ':' (as snmptrapd),\n"
+	      "                     or ALL (the default)\n"
 	      "  --translate OID... print the name each OID gets in a JSON line, or why none;\n"
 	      "                     exit 0 when every OID has a name, 2 when one has not\n"
 	      "  --set KEY=VALUE    set any configuration key (see docs/CONFIGURATION.md)\n"
@@ -126,16 +127,18 @@ static void errs_print(const st_errs_t *errs)
 
 /*
  * One flag's value into a list key. -M and -m take snmptrapd's forms:
- * DIR:DIR and MOD,MOD, each item possibly with snmptrapd's leading '+'
- * (add to the defaults; there are none here, so it changes nothing).
+ * DIR:DIR, and MOD:MOD (Net-SNMP splits its module list on ':') or MOD,MOD,
+ * each item possibly with snmptrapd's leading '+' (add to the defaults;
+ * there are none here, so it changes nothing).
  */
 static int list_add_flag(st_config_t *cfg, const char *key, const char *value, char *err,
                          size_t errlen)
 {
 	const char *sep = strcmp(key, "mibs.dirs") == 0      ? ":"
-	                  : strcmp(key, "mibs.modules") == 0 ? ","
+	                  : strcmp(key, "mibs.modules") == 0 ? ",:"
 	                                                     : NULL;
 	char *copy, *item, *save = NULL;
+	size_t added = 0;
 	int rc = 0;
 
 	if (!sep)
@@ -145,9 +148,14 @@ static int list_add_flag(st_config_t *cfg, const char *key, const char *value, c
 		return -ENOMEM;
 	}
 	for (item = strtok_r(copy, sep, &save); item && rc == 0; item = strtok_r(NULL, sep, &save))
-		if (*item == '+' ? item[1] : *item)
+		if (*item == '+' ? item[1] : *item) {
 			rc = st_config_list_add(cfg, key, item + (*item == '+'), err, errlen);
+			added++;
+		}
 	free(copy);
+	/* -M "" or -m ",": an error as -l "" is, not a flag silently ignored */
+	if (rc == 0 && !added)
+		rc = st_config_list_add(cfg, key, "", err, errlen);
 	return rc;
 }
 
@@ -516,6 +524,8 @@ static void reload_mibs(st_app_t *app, const st_config_t *cfg)
 	st_mib_stats_t stats;
 	char err[1024];
 
+	if (!cfg->mibs_dirs.n && !atomic_load(&app->rt.mib))
+		return; /* no MIBs before, none now: nothing to say */
 	if (st_mibs_load(cfg, &mib, &stats, err, sizeof(err)) < 0) {
 		st_mibs_failed(&app->rt);
 		st_log(ST_LOG_ERROR, "reload: %s; keeping the running MIBs", err);

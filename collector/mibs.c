@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "collector.h"
 #include "mibs.h"
@@ -40,11 +41,12 @@ static void mibs_log(void *ctx, int severity, const char *file, int line, const 
 		st_log(ST_LOG_WARN, "mib: %s", msg);
 }
 
-/* "ALL" among the modules means every module, as no list does */
+/* "ALL" among the modules (any case, as Net-SNMP) means every module, as
+ * no list does */
 static int all_modules(const st_config_list_t *modules)
 {
 	for (size_t i = 0; i < modules->n; i++)
-		if (strcmp(modules->v[i], "ALL") == 0)
+		if (strcasecmp(modules->v[i], "ALL") == 0)
 			return 1;
 	return modules->n == 0;
 }

@@ -669,11 +669,15 @@ static int worker_encode(st_worker_t *wk, const st_rec_t *rec, st_json_info_t *i
 
 		if (unknown > 0)
 			st_counter_add(&wk->ctr[ST_CTR_MIB_UNKNOWN], (uint64_t)unknown);
-		/* the buffer holds a full arena and a datagram of any size; only
-		 * hundreds of very long enumeration labels (counted, not in the
-		 * arena) could pass it: then the line goes without names */
+		if (wk->names.omitted)
+			st_counter_add(&wk->ctr[ST_CTR_MIB_OMITTED_SPACE], wk->names.omitted);
+		/* always true: the translation keeps every notification's names
+		 * (enumeration labels included) within the arena's size, and the
+		 * buffer holds a full arena with a datagram of any size */
 		if (st_json_bound_names(rec->len, &wk->names) <= wk->json_cap)
 			meta.names = &wk->names;
+		else
+			st_counter_add(&wk->ctr[ST_CTR_MIB_OMITTED_SPACE], 1);
 	}
 	meta.time = rec->ts;
 	meta.collector = rt->name;
@@ -688,6 +692,8 @@ static int worker_encode(st_worker_t *wk, const st_rec_t *rec, st_json_info_t *i
 	len = st_json_encode(&wk->msg, &meta, wk->json, wk->json_cap, info);
 	if (len < 0)
 		st_counter_add(&wk->ctr[ST_CTR_DROP_ENCODE], 1);
+	else if (info->names_omitted)
+		st_counter_add(&wk->ctr[ST_CTR_MIB_OMITTED_UTF8], info->names_omitted);
 	return len;
 }
 

@@ -22,8 +22,9 @@
  *    table, a NOTIFICATION-TYPE and an SMIv1 TRAP-TYPE; ST_FUZZ_MIB_DIRS,
  *    DIR:DIR, adds e.g. the standard set), names.bytes is the sum of the
  *    annotations, the line fits in st_json_bound_names() bytes (allocated
- *    at exactly that size) and is valid JSON, and names with nothing in
- *    them leave the line byte for byte as without.
+ *    at exactly that size) and is valid JSON, names translated into a small
+ *    arena stay within it (enumeration labels included), and names with
+ *    nothing in them leave the line byte for byte as without.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -406,6 +407,28 @@ static void check_names(const st_msg_t *m, size_t size)
 	n = st_json_encode(m, &meta, out, bound, NULL);
 	CHECK(n > 0 && (size_t)n <= bound);
 	CHECK(json_line_valid(out, (size_t)n));
+
+	/* a small arena (the budget runs out): the names stay within it,
+	 * enumeration labels included, so a buffer sized as the collector
+	 * sizes its own (st_json_bound + ST_JSON_NAMES_BOUND(arena, varbinds))
+	 * holds the line */
+	{
+		size_t cap = size % 512, sbound;
+		char *sout;
+		int sn;
+
+		CHECK(st_mib_translate(mib, m, &names, vbnames, ST_SNMP_MAX_VARBINDS, arena, cap) >=
+		      0);
+		CHECK(names.bytes <= cap);
+		sbound = st_json_bound_names(size, &names);
+		CHECK(sbound <=
+		      st_json_bound(size) + ST_JSON_NAMES_BOUND(cap, ST_SNMP_MAX_VARBINDS));
+		sout = malloc(sbound);
+		CHECK(sout != NULL);
+		sn = st_json_encode(m, &meta, sout, sbound, NULL);
+		CHECK(sn > 0 && (size_t)sn <= sbound && json_line_valid(sout, (size_t)sn));
+		free(sout);
+	}
 
 	/* names that say nothing: the line as without names */
 	plain = malloc(st_json_bound(size));

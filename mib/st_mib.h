@@ -284,15 +284,19 @@ int st_mib_hint_int(const char *hint, int64_t v, char *buf, size_t cap);
 
 /**
  * @brief The names of a decoded notification, for st_json_encode()
- * (meta.names): trap_name from the notification OID (a v1 Trap-PDU through
- * RFC 3584 3.1, see st_mib_lookup_v1trap()), and for each varbind its name
+ * (meta.names): trap_name, the name of the OID the line's trap_oid shows
+ * (a v1 Trap-PDU through RFC 3584 3.1 as st_snmp_v1_trap_oid() maps it; no
+ * trap_oid, no trap_name), and for each varbind its name
  * ("IF-MIB::ifOperStatus.7"), the label of an enumerated INTEGER, the set
  * names of a BITS value, and a DISPLAY-HINT rendering of an OCTET STRING or
  * integer whose type has one.
  *
  * For the hot path: allocates nothing, logs nothing. Rendered text goes to
- * arena; enumeration labels point into mib. The names are valid while mib,
- * arena and msg are; annotations that do not fit in arena are left out.
+ * arena; enumeration labels point into mib but take their length from the
+ * arena's room all the same, so out->bytes never exceeds cap (a JSON buffer
+ * of st_json_bound() + ST_JSON_NAMES_BOUND(cap, vbcap) always holds the
+ * line). The names are valid while mib, arena and msg are; annotations that
+ * do not fit are left out and counted in out->omitted.
  * vb[i] belongs to msg->pdu.vb[i]; the varbinds the encoder lifts (the first
  * sysUpTime.0 and snmpTrapOID.0 of a v2c/v3 PDU) get none.
  *

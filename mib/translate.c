@@ -18,9 +18,16 @@
  * codec/json.c, so that the count of unknown OIDs is the count of numbers
  * the line shows without a name.
  *
- * When the arena runs out (it would take a datagram of hundreds of varbinds
- * with long instance suffixes or long hinted strings), the annotations that
- * do not fit are left out; the line stays correct and numeric there.
+ * The arena is also a budget: an enumeration label is not copied, but its
+ * length is taken from the arena's room as if it were, so that the sum of
+ * every annotation's length (out->bytes, which st_json_bound_names() counts
+ * on) never exceeds the arena's size. A caller that sizes its JSON buffer
+ * with ST_JSON_NAMES_BOUND(arena size, varbinds) can therefore always write
+ * every name it was given. When the budget runs out (a BITS value of
+ * thousands of set bits, or hundreds of varbinds with long instance
+ * suffixes or long hinted strings), the annotations that do not fit are
+ * left out and counted in out->omitted; the line stays correct and numeric
+ * there.
  */
 #include <string.h>
 
@@ -29,16 +36,34 @@
 typedef struct arena {
 	char *buf;
 	size_t cap, used;
-	size_t bytes; /* annotation bytes handed out */
+	size_t bytes;     /* annotation bytes handed out: used + enum labels, <= cap */
+	uint32_t omitted; /* annotations that did not fit */
 } arena_t;
 
-/* Claim a rendering of length rc (>= 0) at the arena's end. */
+/* Where the next rendering goes, and the room it may take: what is left of
+ * the budget (bytes >= used, so it never reaches past the buffer). */
+static char *arena_at(const arena_t *a)
+{
+	return a->buf + a->used;
+}
+
+static size_t arena_room(const arena_t *a)
+{
+	return a->cap - a->bytes;
+}
+
+/* Claim a rendering of length rc (>= 0) at the arena's end. A rendering
+ * that did not fit is counted; one that does not apply (a hint that does
+ * not parse or fit the value) is not. */
 static const char *arena_take(arena_t *a, int rc, uint32_t *len)
 {
-	const char *s = a->buf + a->used;
+	const char *s = arena_at(a);
 
-	if (rc < 0)
+	if (rc < 0) {
+		if (rc == ST_ERR_MIB_SPACE)
+			a->omitted++;
 		return NULL;
+	}
 	a->used += (size_t)rc;
 	a->bytes += (size_t)rc;
 	*len = (uint32_t)rc;
@@ -48,8 +73,7 @@ static const char *arena_take(arena_t *a, int rc, uint32_t *len)
 static const char *render_name(const st_mib_t *mib, const st_mib_node_t *node, const uint8_t *oid,
                                size_t len, size_t suffix, arena_t *a, uint32_t *out_len)
 {
-	int rc =
-	        st_mib_render_name(mib, node, oid, len, suffix, a->buf + a->used, a->cap - a->used);
+	int rc = st_mib_render_name(mib, node, oid, len, suffix, arena_at(a), arena_room(a));
 
 	return arena_take(a, rc, out_len);
 }
@@ -61,29 +85,37 @@ static void value_names(const st_mib_t *mib, const st_mib_node_t *node, const st
 	const char *hint = st_mib_node_hint(mib, node);
 	int rc;
 
-	if (vb->type == ST_BER_INTEGER && node->nenums) {
-		nm->enum_ = st_mib_enum_label(mib, node, vb->num.i);
-		if (nm->enum_) {
-			nm->enum_len = (uint32_t)strlen(nm->enum_);
-			a->bytes += nm->enum_len;
+	/* a BITS object's labels name bits, not values: an agent that sends one
+	 * as an INTEGER gets no enum */
+	if (vb->type == ST_BER_INTEGER && node->nenums && node->type != ST_MIB_T_BITS) {
+		const char *label = st_mib_enum_label(mib, node, vb->num.i);
+		size_t len = label ? strlen(label) : 0;
+
+		if (!label)
+			return;
+		if (len > arena_room(a)) {
+			a->omitted++;
+			return;
 		}
+		nm->enum_ = label;
+		nm->enum_len = (uint32_t)len;
+		a->bytes += len; /* not copied, but within the budget */
 		return;
 	}
 	if (vb->type == ST_BER_OCTETS && node->type == ST_MIB_T_BITS) {
-		rc = st_mib_render_bits(mib, node, vb->val, vb->val_len, ' ', a->buf + a->used,
-		                        a->cap - a->used);
+		rc = st_mib_render_bits(mib, node, vb->val, vb->val_len, ' ', arena_at(a),
+		                        arena_room(a));
 		nm->bits = arena_take(a, rc, &nm->bits_len);
 		return;
 	}
 	if (!hint)
 		return;
 	if (vb->type == ST_BER_OCTETS && node->type == ST_MIB_T_OCTETS)
-		rc = st_mib_hint_octets(hint, vb->val, vb->val_len, a->buf + a->used,
-		                        a->cap - a->used);
+		rc = st_mib_hint_octets(hint, vb->val, vb->val_len, arena_at(a), arena_room(a));
 	else if (vb->type == ST_BER_INTEGER)
-		rc = st_mib_hint_int(hint, vb->num.i, a->buf + a->used, a->cap - a->used);
+		rc = st_mib_hint_int(hint, vb->num.i, arena_at(a), arena_room(a));
 	else if (vb->type == ST_BER_GAUGE32)
-		rc = st_mib_hint_int(hint, (int64_t)vb->num.u, a->buf + a->used, a->cap - a->used);
+		rc = st_mib_hint_int(hint, (int64_t)vb->num.u, arena_at(a), arena_room(a));
 	else
 		return;
 	nm->display = arena_take(a, rc, &nm->display_len);
@@ -112,19 +144,23 @@ int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *
 	memset(vb, 0, n * sizeof(*vb));
 	out->nvb = n;
 
-	/* the notification */
+	/* the notification: the name of exactly the OID the line's trap_oid
+	 * shows, so that a v1 trap is named as --translate names its trap_oid */
 	if (pdu->type == ST_PDU_TRAPV1) {
-		node = st_mib_lookup_v1trap(mib, pdu->enterprise, pdu->enterprise_len,
-		                            pdu->generic_trap, pdu->specific_trap);
-		if (node)
-			out->trap_name =
-			        arena_take(&a,
-			                   st_mib_render_name_sub(mib, node, NULL, 0, 0,
-			                                          a.buf + a.used, a.cap - a.used),
-			                   &out->trap_name_len);
-		/* a v1 trap that maps to no OID has no trap_oid: nothing unknown */
-		else if (pdu->generic_trap >= 0 && pdu->generic_trap <= 6)
-			unknown++;
+		uint8_t oid[ST_OID_MAX_SUBIDS * 5];
+		int len = st_snmp_v1_trap_oid(pdu, oid, sizeof(oid));
+
+		/* RFC 3584 maps it to no OID (generic-trap outside 0..6, a negative
+		 * specific-trap, an enterprise too long): no trap_oid, nothing
+		 * unknown */
+		if (len > 0) {
+			node = st_mib_lookup_ber(mib, oid, (size_t)len, &suffix);
+			if (node)
+				out->trap_name = render_name(mib, node, oid, (size_t)len, suffix,
+				                             &a, &out->trap_name_len);
+			else
+				unknown++;
+		}
 	} else {
 		for (uint32_t i = 0; i < pdu->nvb; i++) {
 			if (up == UINT32_MAX &&
@@ -164,5 +200,6 @@ int st_mib_translate(const st_mib_t *mib, const st_msg_t *msg, st_json_names_t *
 		value_names(mib, node, v, &vb[i], &a);
 	}
 	out->bytes = a.bytes;
+	out->omitted = a.omitted;
 	return unknown;
 }

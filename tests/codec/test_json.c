@@ -1471,6 +1471,7 @@ Test(json, names_are_escaped_or_left_out)
 	st_json_meta_t meta = default_meta();
 	st_json_vbname_t vb[6];
 	st_json_names_t names = {.vb = vb, .nvb = 4};
+	st_json_info_t info;
 	const uint8_t *m;
 	size_t n = names_msg(&m);
 	json_t *root, *v;
@@ -1483,7 +1484,10 @@ Test(json, names_are_escaped_or_left_out)
 	names.trap_name = "T\x7f\n";
 	names.trap_name_len = 3;
 	meta.names = &names;
-	root = encode(&msg, &meta, NULL);
+	root = encode(&msg, &meta, &info);
+	/* every name left out is counted (the collector's
+	 * stormtrap_mib_names_omitted_total{reason="not_utf8"}) */
+	cr_assert_eq(info.names_omitted, 1, "omitted %u", info.names_omitted);
 	str_member(root, "trap_name", "T\x7f\n");
 	v = varbind(root, 0, "1.3.6.1.2.1.2.2.1.8.7", "Integer32");
 	str_member(v, "name", "M::x\"y\\.7");
@@ -1497,9 +1501,18 @@ Test(json, names_are_escaped_or_left_out)
 	json_decref(root);
 	vb[3].display = "\xe0\x80\x80";
 	vb[3].display_len = 3;
-	root = encode(&msg, &meta, NULL);
+	vb[2].bits = "ok \xc3";
+	vb[2].bits_len = 4;
+	names.trap_name = "\xed\xa0\x80"; /* a surrogate */
+	root = encode(&msg, &meta, &info);
+	cr_assert_eq(info.names_omitted, 4, "omitted %u", info.names_omitted);
+	absent(root, "trap_name");
+	absent(varbind(root, 0, "1.3.6.1.2.1.2.2.1.8.7", "Integer32"), "bits");
 	absent(varbind(root, 1, "1.3.6.1.2.1.2.2.1.6.7", "OctetString"), "display");
 	json_decref(root);
+	vb[2].bits = NULL;
+	names.trap_name = "T";
+	names.trap_name_len = 1;
 	/* nvb 4: the BITS varbind (index 4) has no names */
 	vb[4].name = "never";
 	vb[4].name_len = 5;

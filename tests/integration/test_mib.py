@@ -12,10 +12,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
-from harness import BINARY, SOURCE, Collector, CollectorTest, free_udp_port, main, net_snmp
+from harness import (BINARY, SOURCE, Collector, CollectorTest, ber_int, ber_oid, free_udp_port,
+                     main, net_snmp, tlv, v2c_trap, varbind)
 
 ACME_SMI = """ACME-SMI DEFINITIONS ::= BEGIN
 IMPORTS
@@ -197,6 +199,13 @@ def snmptrap(c, *args):
         raise AssertionError(r.stderr)
 
 
+def v1_trap(enterprise, generic, specific, varbinds=()):
+    """A v1 Trap-PDU, community public, from agent 192.0.2.7."""
+    pdu = tlv(0xa4, ber_oid(enterprise) + tlv(0x40, bytes([192, 0, 2, 7])) + ber_int(generic) +
+              ber_int(specific) + ber_int(100, 0x43) + tlv(0x30, b"".join(varbinds)))
+    return tlv(0x30, ber_int(0) + tlv(0x04, b"public") + pdu)
+
+
 def by_oid(line):
     return {vb["oid"]: vb for vb in line["varbinds"]}
 
@@ -269,6 +278,35 @@ class Mib(CollectorTest):
         self.assertEqual(hot["varbinds"][0]["name"], "ACME-V1-MIB::acmeV1Temp.0")
         self.assertEqual(hot["varbinds"][0]["value"], 95)
 
+    def test_v1_trap_without_trap_oid_is_not_unknown(self):
+        """A v1 trap RFC 3584 maps to no OID (a negative specific-trap)
+        has no trap_oid, so no number is left without a name: nothing is
+        counted unknown. The same trap with specific-trap 17 is named."""
+        c = self.mib_collector()
+        c.send(v1_trap("1.3.6.1.4.1.99992", 6, -1))
+        (line,) = c.wait_lines(1)
+        self.assertNotIn("trap_oid", line)
+        self.assertNotIn("trap_name", line)
+        self.assertEqual(c.metrics()["stormtrap_mib_unknown_oids_total"], 0)
+        c.send(v1_trap("1.3.6.1.4.1.99992", 6, 17))
+        second = c.wait_lines(2)[1]
+        self.assertEqual((second["trap_oid"], second["trap_name"]),
+                         ("1.3.6.1.4.1.99992.0.17", "ACME-V1-MIB::acmeV1Overheat"))
+        self.assertEqual(c.metrics()["stormtrap_mib_unknown_oids_total"], 0)
+
+    def test_value_of_the_wrong_type_gets_no_label(self):
+        """An agent that sends a BITS object as an INTEGER (or an enumerated
+        INTEGER as an OctetString) gets the name but no enum, bits or display:
+        the labels of a BITS object name bits, not values."""
+        c = self.mib_collector()
+        c.send(v2c_trap(extra=[varbind(f"{ACME}.1.2.0", ber_int(2)),
+                               varbind(f"{ACME}.1.3.0", tlv(0x04, b"\x02"))]))
+        (line,) = c.wait_lines(1)
+        flags, state = line["varbinds"]
+        self.assertEqual(flags, {"oid": f"{ACME}.1.2.0", "name": "ACME-SMI::acmeFlags.0",
+                                 "type": "Integer32", "value": 2})
+        self.assertEqual(set(state) - {"encoding"}, {"oid", "name", "type", "value"}, state)
+
     def test_hints_bits_and_unknown_oids(self):
         c = self.mib_collector()
         # 2026-11-25,12:34:56.7,-5:30 ; red, blue and spare (bit 9)
@@ -326,6 +364,37 @@ class Mib(CollectorTest):
         r = translate(*c.flags, "--translate", "1.3.6.x")
         self.assertEqual((r.returncode, r.stdout), (2, "1.3.6.x\tnot an OID\n"))
 
+    def test_names_left_out_are_counted(self):
+        """A BITS value of 64,000 set bits renders to far more than a
+        notification's 256 KiB budget for names: its list is left out and
+        counted, the other names of the line are written. A DisplayString
+        that is not UTF-8 (Latin-1 "cafe") has no display, counted too."""
+        c = self.mib_collector()
+        c.send(v2c_trap(request_id=7, extra=[
+            varbind(f"{ACME}.1.2.0", tlv(0x04, b"\xff" * 8000)),
+            varbind(f"{IF}.8.7", ber_int(2)),
+            varbind("1.3.6.1.2.1.1.1.0", tlv(0x04, b"caf\xe9"))]))
+        (line,) = c.wait_lines(1)
+        self.assertEqual(line["trap_name"], "IF-MIB::linkDown")
+        flags, oper, descr = line["varbinds"]
+        self.assertEqual(flags["name"], "ACME-SMI::acmeFlags.0")
+        self.assertEqual(flags["value"], "ff" * 8000)
+        self.assertNotIn("bits", flags)
+        self.assertEqual((oper["name"], oper["enum"]), ("IF-MIB::ifOperStatus.7", "down"))
+        self.assertEqual(descr["name"], "SNMPv2-MIB::sysDescr.0")
+        self.assertEqual((descr["value"], descr["encoding"]), ("636166e9", "hex"))
+        self.assertNotIn("display", descr)
+        m = c.metrics()
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="space"}'], 1)
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="not_utf8"}'], 1)
+
+        # a BITS value that fits still gets its list, and nothing more is counted
+        c.send(v2c_trap(request_id=8, extra=[varbind(f"{ACME}.1.2.0", tlv(0x04, b"\xa0\x40"))]))
+        second = c.wait_lines(2)[1]
+        self.assertEqual(second["varbinds"][0]["bits"], ["red", "blue", "spare"])
+        m = c.metrics()
+        self.assertEqual(m['stormtrap_mib_names_omitted_total{reason="space"}'], 1)
+
     def test_broken_vendor_modules_are_logged_and_the_rest_used(self):
         c = self.mib_collector()
         err = c.stderr_text()
@@ -370,6 +439,41 @@ class Mib(CollectorTest):
         m = c.metrics()
         self.assertEqual(m['stormtrap_mib_loads_total{result="ok"}'], 2)
         self.assertEqual(m['stormtrap_mib_loads_total{result="failed"}'], 1)
+
+    def test_reload_under_traffic(self):
+        """Workers translate with the old structure while the main thread
+        swaps and frees it: nothing is lost, every line has its names
+        (under ASan a use after free would be a report, and the harness
+        fails on it)."""
+        c = self.mib_collector()
+        stop = threading.Event()
+        sent = [0]
+
+        def send():
+            while not stop.is_set():
+                c.send(v2c_trap(request_id=sent[0] + 1, extra=[
+                    varbind(f"{IF}.8.7", ber_int(2)), varbind(f"{ACME}.1.3.0", ber_int(2))]))
+                sent[0] += 1
+                time.sleep(0.002)
+
+        t = threading.Thread(target=send)
+        t.start()
+        try:
+            for i in range(3):
+                c.signal(signal.SIGHUP)
+                deadline = time.time() + 120
+                while c.stderr_text().count("reloaded MIBs") < i + 1:
+                    self.assertLess(time.time(), deadline, c.stderr_text()[-2000:])
+                    time.sleep(0.05)
+        finally:
+            stop.set()
+            t.join()
+        lines = c.wait_lines(sent[0], timeout=30)
+        self.assertEqual(len(lines), sent[0])
+        for line in lines:
+            self.assertEqual(line["trap_name"], "IF-MIB::linkDown")
+            self.assertEqual([v.get("enum") for v in line["varbinds"]], ["down", "busy"])
+        self.assertGreater(sent[0], 10)
 
     def wait_log(self, c, text, timeout=120):
         deadline = time.time() + timeout
@@ -423,6 +527,28 @@ class Check(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"{vendor}/acme-broken.mib:14:", r.stderr)
         self.assertIn("mibs.dirs:", r.stdout)
+
+    def test_modules_flag_takes_net_snmp_forms(self):
+        """-m as snmptrapd's command lines write it: a '+', modules split
+        on ':' (Net-SNMP's separator) as well as ',', ALL in any case."""
+        vendor = os.path.join(self.tmp, "vendor")
+        os.makedirs(vendor)
+        with open(os.path.join(vendor, "acme.txt"), "w") as f:
+            f.write(ACME_SMI)
+        oids = (f"{IF}.8.7", f"{ACME}.1.3.0")
+        want = f"{IF}.8.7\tIF-MIB::ifOperStatus.7\n{ACME}.1.3.0\tACME-SMI::acmeState.0\n"
+        for modules in ("+IF-MIB:ACME-SMI", "ACME-SMI,IF-MIB:", "all"):
+            r = translate(*mib_flags(vendor), "-m", modules, "--translate", *oids)
+            self.assertEqual((r.returncode, r.stdout), (0, want), f"-m {modules}: {r.stderr}")
+        r = translate(*mib_flags(vendor), "-m", "IF-MIB", "--translate", *oids)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        # a flag with no item in it is an error naming the key, as -l "" is,
+        # not a flag silently ignored
+        for flag, value, key in (("-M", "", "mibs.dirs"), ("-M", ":", "mibs.dirs"),
+                                 ("-m", ",", "mibs.modules"), ("-m", "+", "mibs.modules")):
+            r = translate(*self.base, *mib_flags(vendor), flag, value, "-T")
+            self.assertEqual(r.returncode, 1, f"{flag} {value!r}: {r.stderr}")
+            self.assertIn(f"{key}: empty list item", r.stderr)
 
     def test_no_mib_file_fails_check_and_start(self):
         empty = os.path.join(self.tmp, "empty")

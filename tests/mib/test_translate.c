@@ -144,6 +144,29 @@ Test(translate, v1_traps, .init = load, .fini = unload)
 	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
 	        0);
 	cr_assert_null(names.trap_name);
+	/* nor does a negative specific-trap, nor an enterprise so long that
+	 * enterprise.0.specific passes the OID limit (the codec writes no
+	 * trap_oid for either) */
+	pdu->generic_trap = 6;
+	pdu->specific_trap = -1;
+	cr_assert_eq(
+	        st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena)),
+	        0);
+	cr_assert_null(names.trap_name);
+	{
+		static uint8_t longent[ST_OID_MAX_SUBIDS];
+
+		/* 1.3 and 126 more arcs of 1: 128 sub-identifiers */
+		memset(longent, 1, sizeof(longent));
+		longent[0] = 0x2b;
+		pdu->enterprise = longent;
+		pdu->enterprise_len = 127;
+		pdu->specific_trap = 3;
+		cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena,
+		                              sizeof(arena)),
+		             0);
+		cr_assert_null(names.trap_name);
+	}
 }
 
 Test(translate, small_arena_leaves_names_out, .init = load, .fini = unload)
@@ -157,7 +180,13 @@ Test(translate, small_arena_leaves_names_out, .init = load, .fini = unload)
 	str_eq(names.trap_name, names.trap_name_len, "IF-MIB::linkDown");
 	str_eq(vb[2].name, vb[2].name_len, "IF-MIB::ifIndex.7");
 	cr_assert_null(vb[3].name);
-	str_eq(vb[4].enum_, vb[4].enum_len, "down"); /* labels live in the structure */
+	/* labels live in the structure but take from the budget all the same */
+	cr_assert_null(vb[4].enum_);
+	cr_assert_leq(names.bytes, 34);
+	/* left out: ifIndex.7's display "7", then the names of ifAdminStatus.7,
+	 * ifOperStatus.7, ifPhysAddress.7, ifType.7, ifLastChange.7, the labels
+	 * up, down and ethernetCsmacd and the MAC address's display */
+	cr_assert_eq(names.omitted, 10, "omitted %u", names.omitted);
 	cr_assert_eq(small[34], 0x55, "nothing written past cap");
 	/* fewer slots than varbinds: the rest has no names */
 	cr_assert_eq(st_mib_translate(mib, &msg, &names, vb, 3, arena, sizeof(arena)), 0);
@@ -166,4 +195,46 @@ Test(translate, small_arena_leaves_names_out, .init = load, .fini = unload)
 	cr_assert_eq(st_mib_translate(NULL, &msg, &names, vb, 3, arena, sizeof(arena)), 0);
 	cr_assert_null(names.trap_name);
 	cr_assert_eq(names.nvb, 0);
+}
+
+/* the annotations a translation produced: trap_name and every member */
+static unsigned present(void)
+{
+	unsigned k = names.trap_name != NULL;
+
+	for (size_t i = 0; i < names.nvb; i++)
+		k += (vb[i].name != NULL) + (vb[i].enum_ != NULL) + (vb[i].bits != NULL) +
+		     (vb[i].display != NULL);
+	return k;
+}
+
+/*
+ * Whatever the arena's size, the names stay within it, enumeration labels
+ * included (they are not copied, but st_json_bound_names() counts them, and
+ * the collector sizes its buffer for one full arena), and every annotation
+ * is either there or counted as left out.
+ */
+Test(translate, every_size_keeps_the_budget_and_counts_the_rest, .init = load, .fini = unload)
+{
+	static char line[1 << 16];
+	unsigned all;
+
+	linkdown();
+	st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, sizeof(arena));
+	all = present();
+	cr_assert_eq(names.omitted, 0);
+	cr_assert_eq(all, 12);
+	for (size_t cap = 0; cap <= 200; cap++) {
+		st_json_meta_t meta = {.names = &names};
+		int len;
+
+		st_mib_translate(mib, &msg, &names, vb, ST_SNMP_MAX_VARBINDS, arena, cap);
+		cr_assert_leq(names.bytes, cap, "cap %zu: %zu bytes", cap, names.bytes);
+		cr_assert_eq(present() + names.omitted, all, "cap %zu: %u + %u", cap, present(),
+		             names.omitted);
+		len = st_json_encode(&msg, &meta, line, sizeof(line), NULL);
+		cr_assert_gt(len, 0);
+		cr_assert_leq((size_t)len, st_json_bound(msg.pdu.vbl_len + 64) +
+		                                   ST_JSON_NAMES_BOUND(cap, names.nvb));
+	}
 }
