@@ -687,6 +687,19 @@ class Deploy(unittest.TestCase):
             if dest == senv.get("STORMTRAP_USERS_FILE"):
                 senv["STORMTRAP_USERS_FILE"] = os.path.normpath(
                     os.path.join(self.path("deploy"), src))
+        # the MIB directories are the image's: the standard set stands in for
+        # /usr/share/stormtrap/mibs, an empty directory for the vendor volume
+        if "STORMTRAP_MIBS__DIRS" in senv:
+            fm = subprocess.run([self.path("scripts", "fetch-mibs")], capture_output=True,
+                                text=True)
+            if fm.returncode != 0:
+                self.skipTest("scripts/fetch-mibs: " + fm.stderr.strip())
+            std = fm.stdout.strip().splitlines()[-1]
+            vendor = tempfile.mkdtemp()
+            self.addCleanup(shutil.rmtree, vendor, True)
+            dirs = {"/usr/share/stormtrap/mibs": std, "/etc/stormtrap/mibs": vendor}
+            senv["STORMTRAP_MIBS__DIRS"] = ",".join(
+                dirs[d] for d in senv["STORMTRAP_MIBS__DIRS"].split(","))
         r = run("-c", self.path("examples", "stormtrap.yaml"), *free_ports(), "-T", env=senv)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("kafka://kafka:9092/snmp-notifications", r.stdout)
