@@ -27,6 +27,14 @@ static const st_mib_node_t *find(const st_mib_t *mib, const uint8_t *oid, size_t
 
 	if (!len || (oid[len - 1] & 0x80))
 		return NULL; /* not a whole OID */
+	/*
+	 * No named node is longer than max_ber octets: the sub-identifiers that
+	 * end beyond it are instance (or unknown) parts, counted without a probe,
+	 * so a long unknown OID costs a count, not one probe per sub-identifier.
+	 */
+	for (; p > mib->max_ber; p--)
+		if (!(oid[p - 1] & 0x80))
+			after++;
 	/* p runs over the ends of sub-identifiers, longest prefix first */
 	for (; p > 0; p--) {
 		if (oid[p - 1] & 0x80)
@@ -234,6 +242,10 @@ int st_mib_from_block(const void *block, size_t size, st_mib_t **out)
 	mib->nodes = (const st_mib_node_t *)(mib->base + hdr->nodes);
 	mib->table = (const st_mib_nent_t *)(mib->base + hdr->hash);
 	mib->mask = hdr->mask;
+	mib->max_ber = 0;
+	for (uint32_t i = 0; i < hdr->nnodes; i++)
+		if (mib->nodes[i].name && mib->nodes[i].ber_len > mib->max_ber)
+			mib->max_ber = mib->nodes[i].ber_len;
 	mib->size = sizeof(*mib) + size;
 	*out = mib;
 	return 0;

@@ -43,6 +43,7 @@ struct st_mib {
 	const st_mib_node_t *nodes;
 	const st_mib_nent_t *table;
 	uint32_t mask;
+	uint32_t max_ber; /* longest BER form of a named node's OID: no lookup probes deeper */
 	size_t size;
 };
 

@@ -270,6 +270,8 @@ int st_mib_render_bits(const st_mib_t *mib, const st_mib_node_t *node, const uin
 			const char *label;
 			if (!(val[i] & (0x80u >> b)))
 				continue;
+			if (o.overflow)
+				return ST_ERR_MIB_SPACE; /* no use naming the rest */
 			if (!first)
 				out_c(&o, sep);
 			first = 0;

@@ -234,3 +234,35 @@ Test(std, v1_trap_without_enterprise_is_unknown, .init = load, .fini = unload)
 	cr_assert_not_null(st_mib_lookup(mib, zdz, 2, NULL), "zeroDotZero is loaded");
 	cr_assert_null(st_mib_lookup_v1trap(mib, none, 0, 6, 0));
 }
+
+/* an instance suffix longer than any named OID: every part counted, multi-octet ones too */
+Test(std, long_instance_suffix_is_counted_whole, .init = load, .fini = unload)
+{
+	uint32_t sub[ST_MIB_OID_MAX];
+	size_t n = N(IFOPERSTATUS_7) - 1, suffix = 0;
+	memcpy(sub, IFOPERSTATUS_7, n * sizeof(sub[0]));
+	for (; n < ST_MIB_OID_MAX; n++)
+		sub[n] = (n % 3) ? 7 : 300000; /* 1- and 3-octet sub-identifiers */
+	const st_mib_node_t *node = st_mib_lookup(mib, sub, n, &suffix);
+	cr_assert_not_null(node);
+	cr_assert_str_eq(st_mib_node_name(mib, node), "ifOperStatus");
+	cr_assert_eq(suffix, ST_MIB_OID_MAX - (N(IFOPERSTATUS_7) - 1));
+	/* and a long OID under an unknown enterprise is still unknown */
+	static const uint32_t ent[] = {1, 3, 6, 1, 4, 1, 99999};
+	memcpy(sub, ent, sizeof(ent));
+	cr_assert_null(st_mib_lookup(mib, sub, ST_MIB_OID_MAX, &suffix));
+}
+
+/* a BITS value too long for the buffer is refused, never overrun */
+Test(std, bits_beyond_the_buffer_are_refused, .init = load, .fini = unload)
+{
+	static const uint32_t oid[] = {1, 3, 6, 1, 2, 1, 2, 2, 1, 8};
+	size_t suffix;
+	const st_mib_node_t *node = st_mib_lookup(mib, oid, N(oid), &suffix);
+	uint8_t val[4096];
+	char buf[64];
+	cr_assert_not_null(node);
+	memset(val, 0xff, sizeof(val));
+	cr_assert_eq(st_mib_render_bits(mib, node, val, sizeof(val), ' ', buf, sizeof(buf)),
+	             ST_ERR_MIB_SPACE);
+}
