@@ -125,6 +125,10 @@ struct st_spool {
 	/* counters, read by st_spool_stats() without the lock */
 	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full;
 	uint64_t recovered, recovered_read; /* set by st_spool_open() */
+	/* st_spool_open(): the lowest and highest sequence numbers of any
+	 * segment file found, loaded or not (0: none), so that a new tail or
+	 * rescue segment never takes the name of a file left in place */
+	uint64_t seen_lo, seen_hi;
 };
 
 static void ctr_add(_Atomic uint64_t *c, int64_t n)
@@ -1097,6 +1101,18 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < SEG_HDR_LEN) {
+		/* a crash between creating a segment and writing its header
+		 * (seg_create()): it never held a record */
+		close(fd);
+		if (unlinkat(sp->dirfd, name, 0) < 0)
+			ctr_add(&sp->io_errors, 1);
+		return 0;
+	}
+	if (!sp->seen_lo || seq < sp->seen_lo)
+		sp->seen_lo = seq;
+	if (seq > sp->seen_hi)
+		sp->seen_hi = seq;
 	if (fstat(fd, &st) < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 	    memcmp(hdr, SEG_MAGIC, 8) != 0 || st_le32_load(hdr + 8) != SEG_VERSION ||
 	    st_le32_load(hdr + 12) != SEG_HDR_LEN) {
@@ -1269,12 +1285,12 @@ int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_sp
 		goto fail;
 	sp->next_seq = SEQ_FIRST;
 	sp->low_seq = SEQ_FIRST;
-	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
-		if (seg->seq < sp->low_seq)
-			sp->low_seq = seg->seq;
-		if (seg->seq >= sp->next_seq)
-			sp->next_seq = seg->seq + 1;
-	}
+	/* every segment file found, also one that could not be loaded and
+	 * stays for the operator: its name is taken */
+	if (sp->seen_lo && sp->seen_lo < sp->low_seq)
+		sp->low_seq = sp->seen_lo;
+	if (sp->seen_hi >= sp->next_seq)
+		sp->next_seq = sp->seen_hi + 1;
 	/* a smaller limit than last time: evict now rather than on the
 	 * first append */
 	make_room(sp, 0);
