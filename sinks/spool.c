@@ -448,7 +448,18 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 		*segp = NULL;
 		seg_maybe_drop(sp, old);
 	}
-	rc = make_room(sp, need + (*segp ? 0 : SEG_HDR_LEN));
+	if (!*segp)
+		need += SEG_HDR_LEN;
+	/* a rescued record was accepted already (it is a copy of a journal
+	 * record, or librdkafka's only copy): with eviction off it may use
+	 * a reserve of max_bytes / 8 rather than be lost; refusing is for
+	 * new lines */
+	if (rescue && !sp->evict &&
+	    atomic_load_explicit(&sp->bytes, memory_order_relaxed) + need <=
+	            sp->max_bytes + sp->max_bytes / 8)
+		rc = 0;
+	else
+		rc = make_room(sp, need);
 	if (rc < 0) {
 		ctr_add(&sp->full, 1);
 		return rc;

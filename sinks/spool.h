@@ -95,7 +95,9 @@ int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_sp
 /**
  * @brief Settings fixed after open: the fsync policy (default INTERVAL)
  * and whether a full spool evicts its oldest segments (default) or
- * refuses new records with -ENOSPC (counted as full).
+ * refuses new records with -ENOSPC (counted as full). Without eviction,
+ * st_spool_rescue() may use a reserve of max_bytes / 8 past the limit:
+ * rescued records were accepted already.
  */
 void st_spool_set_policy(st_spool_t *sp, st_spool_fsync_t fsync, int evict);
 

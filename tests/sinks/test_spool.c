@@ -713,3 +713,51 @@ Test(spool, crash_during_segment_creation_does_not_block_appends)
 	}
 	st_spool_close(sp);
 }
+
+/*
+ * journal_full reject: the journal is full during an outage and the
+ * records that were in flight come back from librdkafka. They were
+ * accepted long ago; they must find room in the rescue segment rather
+ * than be lost (only new lines are refused).
+ */
+Test(spool, full_journal_without_eviction_still_takes_rescued_records)
+{
+	static uint8_t buf[1 << 16];
+	st_spool_t *sp = open_spool(64 * 1024, 16 * 1024);
+	st_spool_stats_t st;
+	size_t len = encode_range(buf, sizeof(buf), 0, 100);
+	uint64_t tok[10], t;
+	int batches = 0, extra = 0;
+
+	st_spool_set_policy(sp, ST_SPOOL_FSYNC_OFF, 0);
+	while (st_spool_append_batch(sp, buf, len, 100) == 0)
+		batches++;
+	cr_assert_gt(batches, 1);
+	/* and to the last byte, one record at a time */
+	for (int i = 100; i < 200; i++) {
+		uint8_t one[128];
+		size_t k = encode_range(one, sizeof(one), i, i + 1);
+
+		if (st_spool_append_batch(sp, one, k, 1) < 0)
+			break;
+		extra++;
+	}
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(read_n(sp, &tok[i]), i);
+	/* as on_delivery() does: rescue, then resolve */
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(append_n(sp, i, 1), 0, "rescue of in-flight record %d", i);
+		st_spool_resolve(sp, tok[i]);
+	}
+	cr_assert_eq(st_spool_rescue_close(sp), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.lines, (uint64_t)batches * 100 + (uint64_t)extra);
+	cr_assert_leq(st.bytes, 64 * 1024 + 8 * 1024);
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 100), -ENOSPC, "new lines: still full");
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(read_n(sp, &t), i);
+		st_spool_resolve(sp, t);
+	}
+	cr_assert_eq(read_n(sp, &t), 10, "then the rest, in order");
+	st_spool_close(sp);
+}
