@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -760,4 +761,107 @@ Test(spool, full_journal_without_eviction_still_takes_rescued_records)
 	}
 	cr_assert_eq(read_n(sp, &t), 10, "then the rest, in order");
 	st_spool_close(sp);
+}
+
+/* ---- the journal's threads ------------------------------------------------ */
+
+#define JT_BATCHES 200
+#define JT_PER     50
+
+typedef struct jt {
+	st_spool_t *sp;
+	int writer;       /* writers: 0 or 1 */
+	_Atomic int done; /* the reader has read everything */
+	long got[2];      /* reader: next record expected from each writer */
+} jt_t;
+
+/* a worker: batches of records w*100000 + i, in order */
+static void *jt_writer(void *arg)
+{
+	jt_t *j = arg;
+	uint8_t *buf = malloc(1 << 16);
+	int base = j->writer * 100000;
+
+	cr_assert_not_null(buf);
+	for (int b = 0; b < JT_BATCHES; b++) {
+		int lo = base + b * JT_PER;
+		size_t len = encode_range(buf, 1 << 16, lo, lo + JT_PER);
+
+		cr_assert_eq(st_spool_append_batch(j->sp, buf, len, JT_PER), 0);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* the poller: reads in batches, confirms, and persists the marks */
+static void *jt_reader(void *arg)
+{
+	jt_t *j = (jt_t *)arg;
+	st_spool_rec_t recs[64];
+	uint64_t toks[64];
+
+	while (j->got[0] + j->got[1] < 2 * JT_BATCHES * JT_PER) {
+		unsigned n = 0;
+		int rc = st_spool_read_batch(j->sp, recs, toks, 64, &n);
+
+		if (rc == -ENODATA) {
+			st_spool_mark(j->sp);
+			continue;
+		}
+		cr_assert_eq(rc, 0, "read: %s", strerror(-rc));
+		for (unsigned i = 0; i < n; i++) {
+			char v[32];
+			int num, w;
+
+			cr_assert_lt(recs[i].value_len, sizeof(v));
+			memcpy(v, recs[i].value, recs[i].value_len);
+			v[recs[i].value_len] = '\0';
+			cr_assert_eq(sscanf(v, "line %d", &num), 1);
+			cr_assert_eq(recs[i].ts_ms, 1700000000000LL + num, "a torn record: %s", v);
+			w = num / 100000;
+			cr_assert_eq(num % 100000, j->got[w], "writer %d: %d, expected %ld", w,
+			             num % 100000, j->got[w]);
+			j->got[w]++;
+		}
+		st_spool_resolve_many(j->sp, toks, n);
+	}
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+/*
+ * Workers append batches while the poller reads, confirms and marks, and
+ * another thread syncs and reads the counters (as /metrics does), over
+ * small segments that roll over and are deleted meanwhile: every record
+ * read once, in each worker's order, and nothing left at the end.
+ */
+Test(spool, journal_appends_reads_and_marks_from_several_threads)
+{
+	st_spool_t *sp = open_spool(64 << 20, 16 * 1024);
+	jt_t w[2] = {{.sp = sp, .writer = 0}, {.sp = sp, .writer = 1}};
+	jt_t r = {.sp = sp};
+	pthread_t tw[2], tr;
+	st_spool_stats_t st;
+
+	st_spool_engage(sp);
+	cr_assert_eq(pthread_create(&tr, NULL, jt_reader, &r), 0);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&tw[i], NULL, jt_writer, &w[i]), 0);
+	while (!atomic_load(&r.done)) {
+		st_spool_sync(sp);
+		st_spool_oldest_ts(sp);
+		st_spool_stats(sp, &st);
+		usleep(1000);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(tw[i], NULL);
+	pthread_join(tr, NULL);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.appended, 2 * JT_BATCHES * JT_PER);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_eq(st.corrupt, 0);
+	cr_assert_eq(st.io_errors, 0);
+	cr_assert_eq(st_spool_outstanding(sp), 0);
+	st_spool_close(sp);
+	cr_assert_leq(count_segments(), 1, "confirmed segments are deleted");
 }
