@@ -123,7 +123,7 @@ struct st_spool {
 	uint64_t rbuf_off;
 	size_t rbuf_len;
 	/* counters, read by st_spool_stats() without the lock */
-	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full;
+	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full, syncs;
 	uint64_t recovered, recovered_read; /* set by st_spool_open() */
 	/* st_spool_open(): the lowest and highest sequence numbers of any
 	 * segment file found, loaded or not (0: none), so that a new tail or
@@ -232,6 +232,37 @@ static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
 	return 0;
 }
 
+/* fdatasync, counted (syncs, and io_errors when it fails); 0 or -errno */
+static int data_sync(st_spool_t *sp, int fd)
+{
+	ctr_add(&sp->syncs, 1);
+	if (fdatasync(fd) < 0) {
+		ctr_add(&sp->io_errors, 1);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * fsync ALWAYS: an append is on disk before it returns (and so before the
+ * informs it carries are acked), the directory entry of a segment it had
+ * to create too. Locked.
+ */
+static int append_synced(st_spool_t *sp, st_spool_seg_t *seg, int created)
+{
+	int rc = 0;
+
+	if (sp->fsync != ST_SPOOL_FSYNC_ALWAYS)
+		return 0;
+	rc = data_sync(sp, seg->wfd);
+	seg->dirty = 0;
+	if (created && fsync(sp->dirfd) < 0) {
+		ctr_add(&sp->io_errors, 1);
+		rc = rc ? rc : -errno;
+	}
+	return rc;
+}
+
 /*
  * Finish appending to a segment. ALWAYS syncs it and its directory entry
  * now; INTERVAL leaves that to the next st_spool_sync(), which runs
@@ -250,15 +281,15 @@ static int seg_seal(st_spool_t *sp, st_spool_seg_t *seg)
 		seg->dirty = 0;
 		return 0;
 	}
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fdatasync(seg->wfd) < 0)
-		rc = -errno;
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS)
+		rc = data_sync(sp, seg->wfd);
 	close(seg->wfd);
 	seg->wfd = -1;
 	seg->dirty = 0;
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fsync(sp->dirfd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0)
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fsync(sp->dirfd) < 0) {
 		ctr_add(&sp->io_errors, 1);
+		rc = rc ? rc : -errno;
+	}
 	return rc;
 }
 
@@ -433,7 +464,7 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 	uint32_t body_len;
 	int mlen = rec_encode(rec, meta, sizeof(meta), &body_len);
 	uint64_t need;
-	int rc;
+	int rc, created = 0;
 
 	if (mlen < 0)
 		return mlen;
@@ -472,6 +503,7 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 			ctr_add(&sp->io_errors, 1);
 			return rc;
 		}
+		created = 1;
 		if (rescue) {
 			sp->low_seq = seq;
 			(*segp)->rescue = 1;
@@ -479,7 +511,8 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 			sp->next_seq = seq + 1;
 		}
 	}
-	return seg_write(sp, *segp, meta, (size_t)mlen, rec);
+	rc = seg_write(sp, *segp, meta, (size_t)mlen, rec);
+	return rc < 0 ? rc : append_synced(sp, *segp, created);
 }
 
 /* ---- public -------------------------------------------------------------- */
@@ -560,7 +593,7 @@ static int tail_write(st_spool_t *sp, st_spool_seg_t *seg, const void *buf, size
 int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t n)
 {
 	st_spool_seg_t *seg;
-	int rc;
+	int rc, created = 0;
 
 	if (len < REC_PREFIX + REC_MIN_BODY || n == 0)
 		return len || n ? -EINVAL : 0;
@@ -583,6 +616,7 @@ int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t 
 			goto out;
 		}
 		sp->next_seq++;
+		created = 1;
 	}
 	seg = sp->tail;
 	rc = tail_write(sp, seg, buf, len);
@@ -596,13 +630,7 @@ int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t 
 	ctr_add(&sp->bytes, (int64_t)len);
 	ctr_add(&sp->lines, (int64_t)n);
 	ctr_add(&sp->appended, (int64_t)n);
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS) {
-		if (fdatasync(seg->wfd) < 0) {
-			rc = -errno;
-			ctr_add(&sp->io_errors, 1);
-		}
-		seg->dirty = 0;
-	}
+	rc = append_synced(sp, seg, created);
 out:
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
@@ -1041,10 +1069,8 @@ int st_spool_sync(st_spool_t *sp)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	for (int i = 0; i < nfd; i++) {
-		if (sp->fsync != ST_SPOOL_FSYNC_OFF && fdatasync(fds[i]) < 0) {
-			rc = -errno;
-			ctr_add(&sp->io_errors, 1);
-		}
+		if (sp->fsync != ST_SPOOL_FSYNC_OFF && data_sync(sp, fds[i]) < 0)
+			rc = -EIO;
 		close(fds[i]);
 	}
 	if (dirsync && sp->fsync != ST_SPOOL_FSYNC_OFF)
@@ -1086,6 +1112,7 @@ void st_spool_stats(const st_spool_t *sp, st_spool_stats_t *stats)
 	stats->corrupt = atomic_load_explicit(&s->corrupt, memory_order_relaxed);
 	stats->io_errors = atomic_load_explicit(&s->io_errors, memory_order_relaxed);
 	stats->full = atomic_load_explicit(&s->full, memory_order_relaxed);
+	stats->syncs = atomic_load_explicit(&s->syncs, memory_order_relaxed);
 	stats->recovered = s->recovered;
 	stats->recovered_read = s->recovered_read;
 }

@@ -74,6 +74,7 @@ typedef struct st_spool_stats {
 	uint64_t corrupt;   /* records lost to a bad checksum or length */
 	uint64_t io_errors; /* failed writes, reads, syncs */
 	uint64_t full;      /* appends refused: full and eviction off */
+	uint64_t syncs;     /* fdatasync calls on segments */
 	uint64_t recovered; /* records found by st_spool_open() */
 	/* of those, records an earlier run had already handed out (read) but
 	 * not seen confirmed: they may reach Kafka twice */

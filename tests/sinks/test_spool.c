@@ -865,3 +865,39 @@ Test(spool, journal_appends_reads_and_marks_from_several_threads)
 	st_spool_close(sp);
 	cr_assert_leq(count_segments(), 1, "confirmed segments are deleted");
 }
+
+/*
+ * fsync always: every append is on disk before it returns, whichever way
+ * it came (a batch, a single record too large for a batch, a rescued
+ * record); interval leaves it to st_spool_sync().
+ */
+Test(spool, fsync_always_syncs_every_kind_of_append)
+{
+	static uint8_t buf[1 << 12];
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	size_t len = encode_range(buf, sizeof(buf), 0, 5);
+	st_spool_stats_t st;
+	uint64_t before;
+
+	st_spool_engage(sp);
+	cr_assert_eq(append_n(sp, 100, 0), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, 0, "interval: not at append");
+	cr_assert_eq(st_spool_sync(sp), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_gt(st.syncs, 0, "interval: at st_spool_sync()");
+
+	st_spool_set_policy(sp, ST_SPOOL_FSYNC_ALWAYS, 1);
+	before = st.syncs;
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 5), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 1, "a batch");
+	cr_assert_eq(append_n(sp, 101, 0), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 2, "a single record");
+	cr_assert_eq(append_n(sp, 102, 1), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 3, "a rescued record");
+	cr_assert_eq(st.io_errors, 0);
+	st_spool_close(sp);
+}
