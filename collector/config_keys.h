@@ -210,10 +210,13 @@
 	BOOL(output_kafka_headers, "output.kafka.headers", 1,                                      \
 	     "Add the Kafka headers version, pdu and trap_oid to every message.")                  \
 	STR(output_kafka_spool_dir, "output.kafka.spool_dir", "/var/spool/stormtrap", NULL, 0,     \
-	    "Directory holding notifications the brokers could not take in time; replayed when "   \
-	    "they return.")                                                                        \
+	    "Directory of the journal (acceptance journal: every notification is written here "    \
+	    "before it counts as accepted, and stays until Kafka confirms it; a restart sends "    \
+	    "what is left) or, with acceptance memory, of the spool (notifications the brokers "   \
+	    "could not take in time; replayed when they return). One subdirectory per topic.")     \
 	NUM(output_kafka_spool_max, "output.kafka.spool_max", SIZE, ST_CONFIG_GIB, ST_CONFIG_MIB,  \
-	    ST_CONFIG_TIB, 0, "Most bytes the spool directory may hold.")                          \
+	    ST_CONFIG_TIB, 0,                                                                      \
+	    "Most bytes the journal or spool directory may hold (output.kafka.journal_full).")     \
 	NUM(output_kafka_queue_timeout_ms, "output.kafka.queue_timeout", DURATION, 5000, 100,      \
 	    86400000, 0,                                                                           \
 	    "How long the brokers may be unreachable before notifications go to the spool.")       \

@@ -26,7 +26,9 @@
  * every open looks at the last byte of a regular file first: if it is not
  * a newline, the fragment is cut off (it was never acknowledged: informs
  * are acked only after their batch's write returned), counted
- * (torn_lines) and logged once.
+ * (torn_lines) and logged once. A reopen does this under the mutex that
+ * writers hold for a batch, so a batch being written is never taken for a
+ * torn line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -236,10 +238,15 @@ static int file_reopen(st_sink_t *sink)
 
 	if (!fs->path)
 		return 0;
-	fd = file_open_repaired(sink, fs, err, sizeof(err));
-	if (fd < 0)
-		return fd;
+	/* under the lock: when the path still names the file our workers
+	 * write (a reload, no rotation), a batch being written would look
+	 * like a torn line and be cut */
 	pthread_mutex_lock(&fs->lock);
+	fd = file_open_repaired(sink, fs, err, sizeof(err));
+	if (fd < 0) {
+		pthread_mutex_unlock(&fs->lock);
+		return fd;
+	}
 	old = fs->fd;
 	fs->fd = fd;
 	pthread_mutex_unlock(&fs->lock);

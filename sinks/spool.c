@@ -123,8 +123,12 @@ struct st_spool {
 	uint64_t rbuf_off;
 	size_t rbuf_len;
 	/* counters, read by st_spool_stats() without the lock */
-	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full;
+	_Atomic uint64_t lines, bytes, segments, appended, evicted, corrupt, io_errors, full, syncs;
 	uint64_t recovered, recovered_read; /* set by st_spool_open() */
+	/* st_spool_open(): the lowest and highest sequence numbers of any
+	 * segment file found, loaded or not (0: none), so that a new tail or
+	 * rescue segment never takes the name of a file left in place */
+	uint64_t seen_lo, seen_hi;
 };
 
 static void ctr_add(_Atomic uint64_t *c, int64_t n)
@@ -228,6 +232,37 @@ static int seg_create(st_spool_t *sp, uint64_t seq, st_spool_seg_t **out)
 	return 0;
 }
 
+/* fdatasync, counted (syncs, and io_errors when it fails); 0 or -errno */
+static int data_sync(st_spool_t *sp, int fd)
+{
+	ctr_add(&sp->syncs, 1);
+	if (fdatasync(fd) < 0) {
+		ctr_add(&sp->io_errors, 1);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * fsync ALWAYS: an append is on disk before it returns (and so before the
+ * informs it carries are acked), the directory entry of a segment it had
+ * to create too. Locked.
+ */
+static int append_synced(st_spool_t *sp, st_spool_seg_t *seg, int created)
+{
+	int rc = 0;
+
+	if (sp->fsync != ST_SPOOL_FSYNC_ALWAYS)
+		return 0;
+	rc = data_sync(sp, seg->wfd);
+	seg->dirty = 0;
+	if (created && fsync(sp->dirfd) < 0) {
+		ctr_add(&sp->io_errors, 1);
+		rc = rc ? rc : -errno;
+	}
+	return rc;
+}
+
 /*
  * Finish appending to a segment. ALWAYS syncs it and its directory entry
  * now; INTERVAL leaves that to the next st_spool_sync(), which runs
@@ -246,15 +281,15 @@ static int seg_seal(st_spool_t *sp, st_spool_seg_t *seg)
 		seg->dirty = 0;
 		return 0;
 	}
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fdatasync(seg->wfd) < 0)
-		rc = -errno;
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS)
+		rc = data_sync(sp, seg->wfd);
 	close(seg->wfd);
 	seg->wfd = -1;
 	seg->dirty = 0;
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fsync(sp->dirfd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0)
+	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS && fsync(sp->dirfd) < 0) {
 		ctr_add(&sp->io_errors, 1);
+		rc = rc ? rc : -errno;
+	}
 	return rc;
 }
 
@@ -429,7 +464,7 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 	uint32_t body_len;
 	int mlen = rec_encode(rec, meta, sizeof(meta), &body_len);
 	uint64_t need;
-	int rc;
+	int rc, created = 0;
 
 	if (mlen < 0)
 		return mlen;
@@ -444,7 +479,18 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 		*segp = NULL;
 		seg_maybe_drop(sp, old);
 	}
-	rc = make_room(sp, need + (*segp ? 0 : SEG_HDR_LEN));
+	if (!*segp)
+		need += SEG_HDR_LEN;
+	/* a rescued record was accepted already (it is a copy of a journal
+	 * record, or librdkafka's only copy): with eviction off it may use
+	 * a reserve of max_bytes / 8 rather than be lost; refusing is for
+	 * new lines */
+	if (rescue && !sp->evict &&
+	    atomic_load_explicit(&sp->bytes, memory_order_relaxed) + need <=
+	            sp->max_bytes + sp->max_bytes / 8)
+		rc = 0;
+	else
+		rc = make_room(sp, need);
 	if (rc < 0) {
 		ctr_add(&sp->full, 1);
 		return rc;
@@ -457,6 +503,7 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 			ctr_add(&sp->io_errors, 1);
 			return rc;
 		}
+		created = 1;
 		if (rescue) {
 			sp->low_seq = seq;
 			(*segp)->rescue = 1;
@@ -464,7 +511,8 @@ static int append_locked(st_spool_t *sp, st_spool_seg_t **segp, int rescue,
 			sp->next_seq = seq + 1;
 		}
 	}
-	return seg_write(sp, *segp, meta, (size_t)mlen, rec);
+	rc = seg_write(sp, *segp, meta, (size_t)mlen, rec);
+	return rc < 0 ? rc : append_synced(sp, *segp, created);
 }
 
 /* ---- public -------------------------------------------------------------- */
@@ -545,7 +593,7 @@ static int tail_write(st_spool_t *sp, st_spool_seg_t *seg, const void *buf, size
 int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t n)
 {
 	st_spool_seg_t *seg;
-	int rc;
+	int rc, created = 0;
 
 	if (len < REC_PREFIX + REC_MIN_BODY || n == 0)
 		return len || n ? -EINVAL : 0;
@@ -568,6 +616,7 @@ int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t 
 			goto out;
 		}
 		sp->next_seq++;
+		created = 1;
 	}
 	seg = sp->tail;
 	rc = tail_write(sp, seg, buf, len);
@@ -581,13 +630,7 @@ int st_spool_append_batch(st_spool_t *sp, const void *buf, size_t len, uint64_t 
 	ctr_add(&sp->bytes, (int64_t)len);
 	ctr_add(&sp->lines, (int64_t)n);
 	ctr_add(&sp->appended, (int64_t)n);
-	if (sp->fsync == ST_SPOOL_FSYNC_ALWAYS) {
-		if (fdatasync(seg->wfd) < 0) {
-			rc = -errno;
-			ctr_add(&sp->io_errors, 1);
-		}
-		seg->dirty = 0;
-	}
+	rc = append_synced(sp, seg, created);
 out:
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
@@ -1026,10 +1069,8 @@ int st_spool_sync(st_spool_t *sp)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	for (int i = 0; i < nfd; i++) {
-		if (sp->fsync != ST_SPOOL_FSYNC_OFF && fdatasync(fds[i]) < 0) {
-			rc = -errno;
-			ctr_add(&sp->io_errors, 1);
-		}
+		if (sp->fsync != ST_SPOOL_FSYNC_OFF && data_sync(sp, fds[i]) < 0)
+			rc = -EIO;
 		close(fds[i]);
 	}
 	if (dirsync && sp->fsync != ST_SPOOL_FSYNC_OFF)
@@ -1071,6 +1112,7 @@ void st_spool_stats(const st_spool_t *sp, st_spool_stats_t *stats)
 	stats->corrupt = atomic_load_explicit(&s->corrupt, memory_order_relaxed);
 	stats->io_errors = atomic_load_explicit(&s->io_errors, memory_order_relaxed);
 	stats->full = atomic_load_explicit(&s->full, memory_order_relaxed);
+	stats->syncs = atomic_load_explicit(&s->syncs, memory_order_relaxed);
 	stats->recovered = s->recovered;
 	stats->recovered_read = s->recovered_read;
 }
@@ -1097,6 +1139,18 @@ static int seg_load(st_spool_t *sp, uint64_t seq)
 	fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size < SEG_HDR_LEN) {
+		/* a crash between creating a segment and writing its header
+		 * (seg_create()): it never held a record */
+		close(fd);
+		if (unlinkat(sp->dirfd, name, 0) < 0)
+			ctr_add(&sp->io_errors, 1);
+		return 0;
+	}
+	if (!sp->seen_lo || seq < sp->seen_lo)
+		sp->seen_lo = seq;
+	if (seq > sp->seen_hi)
+		sp->seen_hi = seq;
 	if (fstat(fd, &st) < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 	    memcmp(hdr, SEG_MAGIC, 8) != 0 || st_le32_load(hdr + 8) != SEG_VERSION ||
 	    st_le32_load(hdr + 12) != SEG_HDR_LEN) {
@@ -1269,12 +1323,12 @@ int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_sp
 		goto fail;
 	sp->next_seq = SEQ_FIRST;
 	sp->low_seq = SEQ_FIRST;
-	for (st_spool_seg_t *seg = sp->segs; seg; seg = seg->next) {
-		if (seg->seq < sp->low_seq)
-			sp->low_seq = seg->seq;
-		if (seg->seq >= sp->next_seq)
-			sp->next_seq = seg->seq + 1;
-	}
+	/* every segment file found, also one that could not be loaded and
+	 * stays for the operator: its name is taken */
+	if (sp->seen_lo && sp->seen_lo < sp->low_seq)
+		sp->low_seq = sp->seen_lo;
+	if (sp->seen_hi >= sp->next_seq)
+		sp->next_seq = sp->seen_hi + 1;
 	/* a smaller limit than last time: evict now rather than on the
 	 * first append */
 	make_room(sp, 0);

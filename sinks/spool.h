@@ -74,6 +74,7 @@ typedef struct st_spool_stats {
 	uint64_t corrupt;   /* records lost to a bad checksum or length */
 	uint64_t io_errors; /* failed writes, reads, syncs */
 	uint64_t full;      /* appends refused: full and eviction off */
+	uint64_t syncs;     /* fdatasync calls on segments */
 	uint64_t recovered; /* records found by st_spool_open() */
 	/* of those, records an earlier run had already handed out (read) but
 	 * not seen confirmed: they may reach Kafka twice */
@@ -95,7 +96,9 @@ int st_spool_open(const char *dir, uint64_t max_bytes, uint64_t seg_bytes, st_sp
 /**
  * @brief Settings fixed after open: the fsync policy (default INTERVAL)
  * and whether a full spool evicts its oldest segments (default) or
- * refuses new records with -ENOSPC (counted as full).
+ * refuses new records with -ENOSPC (counted as full). Without eviction,
+ * st_spool_rescue() may use a reserve of max_bytes / 8 past the limit:
+ * rescued records were accepted already.
  */
 void st_spool_set_policy(st_spool_t *sp, st_spool_fsync_t fsync, int evict);
 

@@ -378,7 +378,7 @@ class JournalTest(unittest.TestCase):
 
 
 class GracePeriods(unittest.TestCase):
-    """deploy/ gives a stop more time than it can take: ~4 s with the
+    """deploy/ gives a stop more time than it can take: ~6 s with the
     journal (the test above measures it), shutdown.timeout + 2 s of purge
     with acceptance memory, plus a margin."""
 

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static st_sink_result_t put(st_sink_t *sink, unsigned worker, const char *line)
 typedef struct job {
 	st_sink_t *sink;
 	unsigned worker;
+	int flush_every; /* lines per flush, 0: 50 */
 } job_t;
 
 #define LINES_PER_WORKER 20000
@@ -65,11 +67,42 @@ static void *writer(void *arg)
 		snprintf(line, sizeof(line), "{\"w\":%u,\"i\":%d,\"pad\":\"%0*d\"}\n", job->worker,
 		         i, pad, 0);
 		cr_assert_eq(put(job->sink, job->worker, line), ST_SINK_ACCEPTED);
-		if (i % 50 == 49)
+		if (i % (job->flush_every ? job->flush_every : 50) ==
+		    (job->flush_every ? job->flush_every : 50) - 1)
 			cr_assert_eq(st_sink_flush(job->sink, job->worker), ST_SINK_ACCEPTED);
 	}
 	cr_assert_eq(st_sink_flush(job->sink, job->worker), ST_SINK_ACCEPTED);
 	return NULL;
+}
+
+/* the file holds exactly the lines writer() wrote for nworkers, in order */
+static void check_lines(unsigned nworkers)
+{
+	int next[4] = {0};
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+	FILE *f = fopen(path, "r");
+
+	cr_assert_not_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		unsigned w;
+		int i, pad;
+
+		cr_assert_eq(sscanf(line, "{\"w\":%u,\"i\":%d,\"pad\":\"%d\"}", &w, &i, &pad), 3,
+		             "garbled line %ld: %s", n, line);
+		cr_assert_lt(w, nworkers);
+		cr_assert_eq(i, next[w], "worker %u: line %d missing or out of order (%d)", w,
+		             next[w], i);
+		cr_assert_eq(strlen(line), strlen("{\"w\":0,\"i\":,\"pad\":\"\"}\n") +
+		                                   (size_t)snprintf(NULL, 0, "%d", i) +
+		                                   (size_t)((i * 31) % 500 ? (i * 31) % 500 : 1));
+		next[w]++;
+		n++;
+	}
+	free(line);
+	fclose(f);
+	cr_assert_eq(n, (long)nworkers * LINES_PER_WORKER);
 }
 
 Test(file, workers_never_interleave_lines, .init = setup, .fini = teardown, .timeout = 60)
@@ -78,17 +111,12 @@ Test(file, workers_never_interleave_lines, .init = setup, .fini = teardown, .tim
 	st_sink_t *sink;
 	pthread_t t[4];
 	job_t job[4];
-	int next[4] = {0};
 	st_sink_stats_t st;
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	long n = 0;
 
 	snprintf(uri, sizeof(uri), "file:%s", path);
 	sink = open_sink(uri, 4, 8192);
 	for (unsigned w = 0; w < 4; w++) {
-		job[w] = (job_t){sink, w};
+		job[w] = (job_t){sink, w, 0};
 		pthread_create(&t[w], NULL, writer, &job[w]);
 	}
 	for (unsigned w = 0; w < 4; w++)
@@ -100,25 +128,7 @@ Test(file, workers_never_interleave_lines, .init = setup, .fini = teardown, .tim
 	cr_assert_eq(st.dropped, 0);
 	st_sink_free(sink);
 
-	f = fopen(path, "r");
-	cr_assert_not_null(f);
-	while (getline(&line, &cap, f) > 0) {
-		unsigned w;
-		int i, pad;
-
-		cr_assert_eq(sscanf(line, "{\"w\":%u,\"i\":%d,\"pad\":\"%d\"}", &w, &i, &pad), 3,
-		             "garbled line %ld: %s", n, line);
-		cr_assert_lt(w, 4u);
-		cr_assert_eq(i, next[w], "worker %u out of order", w);
-		cr_assert_eq(strlen(line), strlen("{\"w\":0,\"i\":,\"pad\":\"\"}\n") +
-		                                   (size_t)snprintf(NULL, 0, "%d", i) +
-		                                   (size_t)((i * 31) % 500 ? (i * 31) % 500 : 1));
-		next[w]++;
-		n++;
-	}
-	free(line);
-	fclose(f);
-	cr_assert_eq(n, 4 * LINES_PER_WORKER);
+	check_lines(4);
 }
 
 Test(file, line_larger_than_batch_buffer, .init = setup, .fini = teardown)
@@ -336,4 +346,58 @@ Test(file, torn_last_line_is_cut_at_open_and_counted, .init = setup, .fini = tea
 	cr_assert_eq(st.torn_lines, 0);
 	cr_assert_str_eq(slurp(), "{\"a\":1}\n");
 	st_sink_free(sink);
+}
+
+typedef struct reopener {
+	st_sink_t *sink;
+	_Atomic int stop;
+	int n;
+} reopener_t;
+
+static void *reopen_loop(void *arg)
+{
+	reopener_t *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		cr_assert_eq(st_sink_reopen(r->sink), 0);
+		r->n++;
+	}
+	return NULL;
+}
+
+/*
+ * SIGHUP (reopen) while workers write: the tail check of the reopen must
+ * not take a batch being written for a line torn by a crash and cut it.
+ */
+Test(file, reopen_under_load_cuts_no_written_line, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char uri[300];
+
+	snprintf(uri, sizeof(uri), "file:%s", path);
+	/* the race is narrow: several rounds, each on a new file */
+	for (int round = 0; round < 5; round++) {
+		st_sink_t *sink = open_sink(uri, 2, 1 << 20); /* big batches: long writes */
+		pthread_t t[2], rt;
+		job_t job[2];
+		reopener_t r = {.sink = sink};
+		st_sink_stats_t st;
+
+		pthread_create(&rt, NULL, reopen_loop, &r);
+		for (unsigned w = 0; w < 2; w++) {
+			job[w] = (job_t){sink, w, 1000};
+			pthread_create(&t[w], NULL, writer, &job[w]);
+		}
+		for (unsigned w = 0; w < 2; w++)
+			pthread_join(t[w], NULL);
+		atomic_store(&r.stop, 1);
+		pthread_join(rt, NULL);
+		cr_assert_gt(r.n, 0);
+		cr_assert_eq(st_sink_close(sink, 1000), 0);
+		st_sink_stats(sink, &st);
+		cr_assert_eq(st.written, 2 * LINES_PER_WORKER);
+		st_sink_free(sink);
+		check_lines(2);
+		cr_assert_eq(st.torn_lines, 0, "round %d: a line being written was cut", round);
+		unlink(path);
+	}
 }

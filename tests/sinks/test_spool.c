@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -658,5 +659,245 @@ Test(spool, full_journal_rejects_a_batch_when_eviction_is_off)
 	cr_assert_eq(st.evicted, 0);
 	cr_assert_eq(st.lines, (uint64_t)batches * 200);
 	cr_assert_leq(st.bytes, 64 * 1024);
+	st_spool_close(sp);
+}
+
+/* create <dir>/<seq>.seg holding the first len bytes of data */
+static void write_seg_file(uint64_t seq, const void *data, size_t len)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%016llx.seg", dir, (unsigned long long)seq);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * kill -9 between creating the next segment and writing its header (a
+ * rotation, or the first rescue) leaves a file shorter than a header. The
+ * restart must not take that name again for its next segment, else every
+ * append fails; nor may it leave a damaged segment's name to be reused.
+ */
+Test(spool, crash_during_segment_creation_does_not_block_appends)
+{
+	static uint8_t buf[1 << 16];
+	st_spool_stats_t st;
+	uint64_t tok;
+	size_t len = encode_range(buf, sizeof(buf), 0, 10);
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 10), 0);
+	st_spool_close(sp);
+	/* the torn creations: a tail after, a rescue segment before */
+	write_seg_file((1ull << 40) + 1, "", 0);
+	write_seg_file((1ull << 40) - 1, "STSPOOL1", 8);
+	/* and a file that is no segment of ours, after them */
+	write_seg_file((1ull << 40) + 2, "not a spool segment, kept for a look", 36);
+
+	sp = open_spool(1 << 20, 1 << 16);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.lines, 10);
+	cr_assert_eq(st.corrupt, 1, "the foreign file is counted");
+	len = encode_range(buf, sizeof(buf), 10, 20);
+	/* seal the old tail: the new records go to a new segment */
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 10), 0, "append after the crash");
+	cr_assert_eq(append_n(sp, 20, 1), 0, "rescue after the crash");
+	cr_assert_eq(st_spool_rescue_close(sp), 0);
+	cr_assert_eq(read_n(sp, &tok), 20);
+	st_spool_resolve(sp, tok);
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(read_n(sp, &tok), i);
+		st_spool_resolve(sp, tok);
+	}
+	st_spool_close(sp);
+}
+
+/*
+ * journal_full reject: the journal is full during an outage and the
+ * records that were in flight come back from librdkafka. They were
+ * accepted long ago; they must find room in the rescue segment rather
+ * than be lost (only new lines are refused).
+ */
+Test(spool, full_journal_without_eviction_still_takes_rescued_records)
+{
+	static uint8_t buf[1 << 16];
+	st_spool_t *sp = open_spool(64 * 1024, 16 * 1024);
+	st_spool_stats_t st;
+	size_t len = encode_range(buf, sizeof(buf), 0, 100);
+	uint64_t tok[10], t;
+	int batches = 0, extra = 0;
+
+	st_spool_set_policy(sp, ST_SPOOL_FSYNC_OFF, 0);
+	while (st_spool_append_batch(sp, buf, len, 100) == 0)
+		batches++;
+	cr_assert_gt(batches, 1);
+	/* and to the last byte, one record at a time */
+	for (int i = 100; i < 200; i++) {
+		uint8_t one[128];
+		size_t k = encode_range(one, sizeof(one), i, i + 1);
+
+		if (st_spool_append_batch(sp, one, k, 1) < 0)
+			break;
+		extra++;
+	}
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(read_n(sp, &tok[i]), i);
+	/* as on_delivery() does: rescue, then resolve */
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(append_n(sp, i, 1), 0, "rescue of in-flight record %d", i);
+		st_spool_resolve(sp, tok[i]);
+	}
+	cr_assert_eq(st_spool_rescue_close(sp), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.lines, (uint64_t)batches * 100 + (uint64_t)extra);
+	cr_assert_leq(st.bytes, 64 * 1024 + 8 * 1024);
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 100), -ENOSPC, "new lines: still full");
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(read_n(sp, &t), i);
+		st_spool_resolve(sp, t);
+	}
+	cr_assert_eq(read_n(sp, &t), 10, "then the rest, in order");
+	st_spool_close(sp);
+}
+
+/* ---- the journal's threads ------------------------------------------------ */
+
+#define JT_BATCHES 200
+#define JT_PER     50
+
+typedef struct jt {
+	st_spool_t *sp;
+	int writer;       /* writers: 0 or 1 */
+	_Atomic int done; /* the reader has read everything */
+	long got[2];      /* reader: next record expected from each writer */
+} jt_t;
+
+/* a worker: batches of records w*100000 + i, in order */
+static void *jt_writer(void *arg)
+{
+	jt_t *j = arg;
+	uint8_t *buf = malloc(1 << 16);
+	int base = j->writer * 100000;
+
+	cr_assert_not_null(buf);
+	for (int b = 0; b < JT_BATCHES; b++) {
+		int lo = base + b * JT_PER;
+		size_t len = encode_range(buf, 1 << 16, lo, lo + JT_PER);
+
+		cr_assert_eq(st_spool_append_batch(j->sp, buf, len, JT_PER), 0);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* the poller: reads in batches, confirms, and persists the marks */
+static void *jt_reader(void *arg)
+{
+	jt_t *j = (jt_t *)arg;
+	st_spool_rec_t recs[64];
+	uint64_t toks[64];
+
+	while (j->got[0] + j->got[1] < 2 * JT_BATCHES * JT_PER) {
+		unsigned n = 0;
+		int rc = st_spool_read_batch(j->sp, recs, toks, 64, &n);
+
+		if (rc == -ENODATA) {
+			st_spool_mark(j->sp);
+			continue;
+		}
+		cr_assert_eq(rc, 0, "read: %s", strerror(-rc));
+		for (unsigned i = 0; i < n; i++) {
+			char v[32];
+			int num, w;
+
+			cr_assert_lt(recs[i].value_len, sizeof(v));
+			memcpy(v, recs[i].value, recs[i].value_len);
+			v[recs[i].value_len] = '\0';
+			cr_assert_eq(sscanf(v, "line %d", &num), 1);
+			cr_assert_eq(recs[i].ts_ms, 1700000000000LL + num, "a torn record: %s", v);
+			w = num / 100000;
+			cr_assert_eq(num % 100000, j->got[w], "writer %d: %d, expected %ld", w,
+			             num % 100000, j->got[w]);
+			j->got[w]++;
+		}
+		st_spool_resolve_many(j->sp, toks, n);
+	}
+	atomic_store(&j->done, 1);
+	return NULL;
+}
+
+/*
+ * Workers append batches while the poller reads, confirms and marks, and
+ * another thread syncs and reads the counters (as /metrics does), over
+ * small segments that roll over and are deleted meanwhile: every record
+ * read once, in each worker's order, and nothing left at the end.
+ */
+Test(spool, journal_appends_reads_and_marks_from_several_threads)
+{
+	st_spool_t *sp = open_spool(64 << 20, 16 * 1024);
+	jt_t w[2] = {{.sp = sp, .writer = 0}, {.sp = sp, .writer = 1}};
+	jt_t r = {.sp = sp};
+	pthread_t tw[2], tr;
+	st_spool_stats_t st;
+
+	st_spool_engage(sp);
+	cr_assert_eq(pthread_create(&tr, NULL, jt_reader, &r), 0);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&tw[i], NULL, jt_writer, &w[i]), 0);
+	while (!atomic_load(&r.done)) {
+		st_spool_sync(sp);
+		st_spool_oldest_ts(sp);
+		st_spool_stats(sp, &st);
+		usleep(1000);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(tw[i], NULL);
+	pthread_join(tr, NULL);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.appended, 2 * JT_BATCHES * JT_PER);
+	cr_assert_eq(st.lines, 0);
+	cr_assert_eq(st.corrupt, 0);
+	cr_assert_eq(st.io_errors, 0);
+	cr_assert_eq(st_spool_outstanding(sp), 0);
+	st_spool_close(sp);
+	cr_assert_leq(count_segments(), 1, "confirmed segments are deleted");
+}
+
+/*
+ * fsync always: every append is on disk before it returns, whichever way
+ * it came (a batch, a single record too large for a batch, a rescued
+ * record); interval leaves it to st_spool_sync().
+ */
+Test(spool, fsync_always_syncs_every_kind_of_append)
+{
+	static uint8_t buf[1 << 12];
+	st_spool_t *sp = open_spool(1 << 20, 1 << 16);
+	size_t len = encode_range(buf, sizeof(buf), 0, 5);
+	st_spool_stats_t st;
+	uint64_t before;
+
+	st_spool_engage(sp);
+	cr_assert_eq(append_n(sp, 100, 0), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, 0, "interval: not at append");
+	cr_assert_eq(st_spool_sync(sp), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_gt(st.syncs, 0, "interval: at st_spool_sync()");
+
+	st_spool_set_policy(sp, ST_SPOOL_FSYNC_ALWAYS, 1);
+	before = st.syncs;
+	cr_assert_eq(st_spool_append_batch(sp, buf, len, 5), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 1, "a batch");
+	cr_assert_eq(append_n(sp, 101, 0), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 2, "a single record");
+	cr_assert_eq(append_n(sp, 102, 1), 0);
+	st_spool_stats(sp, &st);
+	cr_assert_eq(st.syncs, before + 3, "a rescued record");
+	cr_assert_eq(st.io_errors, 0);
 	st_spool_close(sp);
 }
