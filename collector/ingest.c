@@ -157,7 +157,8 @@ static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, s
 	ingest_cmsgs(in, li, mh, rec);
 	memcpy(rec->data, data, len);
 	st_ring_commit(ring, rec, sizeof(*rec) + len);
-	in->dirty[w] = 1;
+	if (in->dirty[w] < 2)
+		in->dirty[w] = st_worker_urgent(data, len) ? 2 : 1; /* 2: see st_worker_wake() */
 }
 
 /* end of a batch: publish and wake */
@@ -166,11 +167,13 @@ static void ingest_publish(st_ingest_t *in)
 	st_rt_t *rt = in->rt;
 
 	for (unsigned w = 0; w < rt->nworkers; w++) {
+		int urgent = in->dirty[w] == 2;
+
 		if (!in->dirty[w])
 			continue;
 		in->dirty[w] = 0;
 		if (st_ring_publish(&rt->rings[in->id * rt->nworkers + w]))
-			st_worker_wake(&rt->workers[w]);
+			st_worker_wake(&rt->workers[w], urgent);
 	}
 }
 
