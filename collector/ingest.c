@@ -639,15 +639,17 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
 	in->stop_fd = -1;
+	/* before any failure: ingest_free() closes what is not -1 */
+	for (unsigned li = 0; in->fds && li < rt->nlis; li++)
+		in->fds[li] = -1;
 	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
 		return -ENOMEM;
 	in->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (in->stop_fd < 0) {
-		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(-rc));
+		return rc;
 	}
-	for (unsigned li = 0; li < rt->nlis; li++)
-		in->fds[li] = -1;
 	for (unsigned li = 0; li < rt->nlis; li++) {
 		st_listener_t *lis = &rt->lis[li];
 
