@@ -4,7 +4,7 @@
  * /readyz and /engines, served by libmicrohttpd.
  *
  * The server is one thread, named "http", that runs libmicrohttpd's event
- * loop (MHD_run_wait) until st_http_stop(). The thread is ours rather than
+ * loop (poll, then MHD_run) until st_http_stop(). The thread is ours rather than
  * libmicrohttpd's internal one (MHD_USE_INTERNAL_POLLING_THREAD) because
  * that one names itself "MHD-single", and operators find the collector's
  * threads by name (top -H, /proc/PID/task/<tid>/comm). The loop is the
@@ -35,15 +35,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
