@@ -133,8 +133,8 @@ typedef struct st_ingest {
 	unsigned long *inode;                /* per listener: the socket's inode */
 	st_counter_t *proc_drops;            /* per listener: sk_drops from /proc (main thread) */
 	st_counter_t (*ctr)[ST_INGEST_NCTR]; /* [listener][counter] */
-	uint8_t *dirty;                      /* rings written this batch */
-	void *backend_state;                 /* created, used and freed by the thread */
+	uint8_t *dirty;      /* rings written this batch: 1, 2 with an urgent datagram */
+	void *backend_state; /* created, used and freed by the thread */
 	/* start-up handshake: the thread sets up its backend, fills these and
 	 * posts ready; st_ingest_start() reads them after the wait */
 	sem_t ready;
@@ -156,8 +156,8 @@ typedef struct st_worker {
 	/* written by ingest threads (one RMW per published batch): a cache
 	 * line of their own, so that they do not bounce the line holding the
 	 * worker's counters */
-	alignas(ST_CACHELINE) _Atomic uint32_t wake;  /* futex word */
-	_Atomic int sleeping;                         /* 1 while waiting on wake */
+	alignas(ST_CACHELINE) _Atomic uint32_t wake; /* futex word */
+	_Atomic int sleeping; /* ST_WORKER_AWAKE, _ASLEEP or _LINGERING (waiting on wake) */
 	alignas(ST_CACHELINE) _Atomic uint64_t epoch; /* last auth epoch seen; UINT64_MAX idle */
 	st_counter_t ctr[ST_WORKER_NCTR];
 	st_usm_worker_t *usm;
@@ -263,7 +263,18 @@ uint64_t st_ingest_kernel_drops(const st_rt_t *rt, unsigned li);
 /* worker.c */
 int st_worker_start(st_rt_t *rt, char *err, size_t errlen);
 void st_worker_join(st_rt_t *rt);
-void st_worker_wake(st_worker_t *wk);
+/* what a worker is doing, for st_worker_wake() */
+#define ST_WORKER_AWAKE     0
+#define ST_WORKER_ASLEEP    1 /* idle: woken by any new datagram */
+#define ST_WORKER_LINGERING 2 /* pausing after traps: woken only for an urgent one */
+/* ingest, after publishing to the worker's rings (and st_worker_join()):
+ * wake it if it sleeps, or if it lingers and urgent is set */
+void st_worker_wake(st_worker_t *wk, int urgent);
+/* ingest: 1 if a datagram may ask for an answer (an InformRequest, or a
+ * v3 message with the reportable flag: informs and discovery), so that a
+ * lingering worker must take it at once; a cheap look at the header, 0 for
+ * traps and for what does not parse */
+int st_worker_urgent(const uint8_t *data, size_t len);
 unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src);
 
 /* auth */

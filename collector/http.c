@@ -4,11 +4,16 @@
  * /readyz and /engines, served by libmicrohttpd.
  *
  * The server is one thread, named "http", that runs libmicrohttpd's event
- * loop (MHD_run_wait) until st_http_stop(). The thread is ours rather than
+ * loop (poll, then MHD_run) until st_http_stop(). The thread is ours rather than
  * libmicrohttpd's internal one (MHD_USE_INTERNAL_POLLING_THREAD) because
  * that one names itself "MHD-single", and operators find the collector's
- * threads by name (top -H, /proc/PID/task/<tid>/comm). The loop wakes every
- * 200 ms to look at the stop flag, like the other threads of the collector.
+ * threads by name (top -H, /proc/PID/task/<tid>/comm). The loop is the
+ * external-epoll one: it waits in poll() on libmicrohttpd's epoll
+ * descriptor and on an eventfd that st_http_stop() writes, for as long as
+ * libmicrohttpd's own timeout (MHD_get_timeout: the next idle connection to
+ * close) allows, and with no connection open for ever. An idle collector's
+ * http thread therefore does not wake at all, and a request or a stop ends
+ * the wait at once.
  *
  * We bind the listening socket ourselves and hand it over
  * (MHD_OPTION_LISTEN_SOCKET): the error then names metrics.listen, the
@@ -30,15 +35,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +55,9 @@
 #include "http.h"
 #include "st_util.h"
 
-#define ST_HTTP_POLL_MS      200 /* how often the loop looks at the stop flag */
-#define ST_HTTP_CONN_LIMIT   64  /* scrapers and probes; not a public web server */
-#define ST_HTTP_CONN_TIMEOUT 10  /* seconds an idle connection may stay */
+#define ST_HTTP_RETRY_MS     1000 /* after an unexpected error of the loop: no spinning */
+#define ST_HTTP_CONN_LIMIT   64   /* scrapers and probes; not a public web server */
+#define ST_HTTP_CONN_TIMEOUT 10   /* seconds an idle connection may stay */
 #define ST_HTTP_BACKLOG      64
 
 #define ST_HTTP_CT_METRICS "text/plain; version=0.0.4"
@@ -61,7 +69,8 @@ struct st_http {
 	struct MHD_Daemon *mhd;
 	pthread_t thread;
 	int thread_started;
-	_Atomic int stop;
+	int epoll_fd; /* libmicrohttpd's: its sockets' events */
+	int stop_fd;  /* eventfd: written by st_http_stop(), ends the wait */
 };
 
 /* ---- responses ------------------------------------------------------- */
@@ -488,15 +497,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void *http_main(void *arg)
 {
 	st_http_t *http = arg;
+	struct pollfd pfd[2] = {{.fd = http->epoll_fd, .events = POLLIN},
+	                        {.fd = http->stop_fd, .events = POLLIN}};
 
 	pthread_setname_np(pthread_self(), "http");
-	while (!atomic_load(&http->stop)) {
-		if (MHD_run_wait(http->mhd, ST_HTTP_POLL_MS) != MHD_YES) {
-			/* cannot happen with the options we set; do not spin if it does */
-			struct timespec ts = {.tv_nsec = ST_HTTP_POLL_MS * 1000000L};
+	for (;;) {
+		MHD_UNSIGNED_LONG_LONG to = 0;
+		int ms = -1; /* nothing of libmicrohttpd's to time out: wait for an event */
+
+		if (MHD_get_timeout(http->mhd, &to) == MHD_YES)
+			ms = to > INT_MAX ? INT_MAX : (int)to;
+		if (poll(pfd, 2, ms) < 0 && errno != EINTR) {
+			/* cannot happen with these descriptors; do not spin if it does */
+			struct timespec ts = {.tv_sec = ST_HTTP_RETRY_MS / 1000};
 
 			nanosleep(&ts, NULL);
 		}
+		if (pfd[1].revents & POLLIN)
+			break;
+		MHD_run(http->mhd); /* never blocks; required after every wait */
 	}
 	return NULL;
 }
@@ -599,6 +618,12 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 		return -ENOMEM;
 	}
 	http->rt = rt;
+	http->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (http->stop_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "metrics.listen '%s': eventfd: %s", listen, strerror(-rc));
+		goto fail;
+	}
 	/* libmicrohttpd closes the socket it was given when it stops, and may
 	 * or may not when it fails to start; give it a duplicate so that every
 	 * path closes each descriptor exactly once */
@@ -609,7 +634,8 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 		goto fail;
 	}
 	getsockname(fd, (struct sockaddr *)&ss, &sslen);
-	http->mhd = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	/* epoll: one descriptor for the thread's wait (see the top of the file) */
+	http->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	                                     (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	                             0, NULL, NULL, handle, http, MHD_OPTION_LISTEN_SOCKET, mhd_fd,
 	                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)ST_HTTP_CONN_LIMIT,
@@ -620,6 +646,14 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 		snprintf(err, errlen, "metrics.listen '%s': cannot start the HTTP server", listen);
 		goto fail;
 	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0) {
+		rc = -EIO;
+		snprintf(err, errlen,
+		         "metrics.listen '%s': the HTTP server has no epoll descriptor", listen);
+		goto fail;
+	}
+	http->epoll_fd = info->epoll_fd;
 	rc = -pthread_create(&http->thread, NULL, http_main, http);
 	if (rc < 0) {
 		snprintf(err, errlen, "metrics.listen '%s': cannot start a thread: %s", listen,
@@ -635,6 +669,8 @@ int st_http_start(const char *listen, st_rt_t *rt, st_http_t **out, char *err, s
 fail:
 	if (http->mhd)
 		MHD_stop_daemon(http->mhd);
+	if (http->stop_fd >= 0)
+		close(http->stop_fd);
 	close(fd);
 	free(http);
 	return rc;
@@ -644,9 +680,12 @@ void st_http_stop(st_http_t *http)
 {
 	if (!http)
 		return;
-	atomic_store(&http->stop, 1);
-	if (http->thread_started)
+	if (http->thread_started) {
+		/* adding 1 to a counter nobody else writes cannot fail */
+		(void)eventfd_write(http->stop_fd, 1);
 		pthread_join(http->thread, NULL);
+	}
 	MHD_stop_daemon(http->mhd);
+	close(http->stop_fd);
 	free(http);
 }

@@ -157,7 +157,8 @@ static void ingest_one(st_ingest_t *in, unsigned li, int fd, const void *data, s
 	ingest_cmsgs(in, li, mh, rec);
 	memcpy(rec->data, data, len);
 	st_ring_commit(ring, rec, sizeof(*rec) + len);
-	in->dirty[w] = 1;
+	if (in->dirty[w] < 2)
+		in->dirty[w] = st_worker_urgent(data, len) ? 2 : 1; /* 2: see st_worker_wake() */
 }
 
 /* end of a batch: publish and wake */
@@ -166,11 +167,13 @@ static void ingest_publish(st_ingest_t *in)
 	st_rt_t *rt = in->rt;
 
 	for (unsigned w = 0; w < rt->nworkers; w++) {
+		int urgent = in->dirty[w] == 2;
+
 		if (!in->dirty[w])
 			continue;
 		in->dirty[w] = 0;
 		if (st_ring_publish(&rt->rings[in->id * rt->nworkers + w]))
-			st_worker_wake(&rt->workers[w]);
+			st_worker_wake(&rt->workers[w], urgent);
 	}
 }
 
@@ -636,15 +639,17 @@ static int ingest_setup(st_ingest_t *in, char *err, size_t errlen)
 	in->ctr = calloc(rt->nlis, sizeof(*in->ctr));
 	in->dirty = calloc(rt->nworkers, 1);
 	in->stop_fd = -1;
+	/* before any failure: ingest_free() closes what is not -1 */
+	for (unsigned li = 0; in->fds && li < rt->nlis; li++)
+		in->fds[li] = -1;
 	if (!in->fds || !in->ovfl_last || !in->inode || !in->proc_drops || !in->ctr || !in->dirty)
 		return -ENOMEM;
 	in->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (in->stop_fd < 0) {
-		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "ingest/%u: eventfd: %s", in->id, strerror(-rc));
+		return rc;
 	}
-	for (unsigned li = 0; li < rt->nlis; li++)
-		in->fds[li] = -1;
 	for (unsigned li = 0; li < rt->nlis; li++) {
 		st_listener_t *lis = &rt->lis[li];
 

@@ -348,9 +348,11 @@ unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
  * it) and two per sleep for the worker; ThreadSanitizer understands it
  * (it does not model standalone fences).
  */
-void st_worker_wake(st_worker_t *wk)
+void st_worker_wake(st_worker_t *wk, int urgent)
 {
-	if (atomic_fetch_add_explicit(&wk->sleeping, 0, memory_order_acq_rel)) {
+	int state = atomic_fetch_add_explicit(&wk->sleeping, 0, memory_order_acq_rel);
+
+	if (state == ST_WORKER_ASLEEP || (state == ST_WORKER_LINGERING && urgent)) {
 		atomic_fetch_add(&wk->wake, 1);
 		syscall(SYS_futex, &wk->wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	}
@@ -366,34 +368,70 @@ static int worker_rings_pending(st_worker_t *wk)
 	return 0;
 }
 
-static void worker_sleep(st_worker_t *wk)
+/* wait on wk->wake for at most to, as state (ST_WORKER_ASLEEP or
+ * ST_WORKER_LINGERING): see st_worker_wake() */
+static void worker_wait(st_worker_t *wk, int state, const struct timespec *to)
 {
 	uint32_t v = atomic_load(&wk->wake);
+
+	atomic_exchange_explicit(&wk->sleeping, state,
+	                         memory_order_acq_rel); /* see st_worker_wake() */
+	if (!worker_rings_pending(wk) &&
+	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
+		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, to, NULL, 0);
+	atomic_exchange_explicit(&wk->sleeping, ST_WORKER_AWAKE, memory_order_acq_rel); /* S0 */
+}
+
+static void worker_sleep(st_worker_t *wk)
+{
 	struct timespec to = {.tv_sec = ST_IDLE_MS / 1000, .tv_nsec = ST_IDLE_MS % 1000 * 1000000L};
 
 	atomic_store(&wk->epoch, UINT64_MAX); /* holds no auth reference */
-	atomic_exchange_explicit(&wk->sleeping, 1, memory_order_acq_rel); /* see st_worker_wake() */
-	if (!worker_rings_pending(wk) &&
-	    !atomic_load_explicit(&wk->rt->stop_workers, memory_order_acquire))
-		syscall(SYS_futex, &wk->wake, FUTEX_WAIT_PRIVATE, v, &to, NULL, 0);
-	atomic_exchange_explicit(&wk->sleeping, 0, memory_order_acq_rel); /* S0, as above */
+	worker_wait(wk, ST_WORKER_ASLEEP, &to);
 }
 
 /*
- * A short pause before sleeping, after a batch of traps. The worker does
- * not announce it as sleep, so ingest does not wake it (no FUTEX_WAKE for
- * ingest to make) and what arrives meanwhile is taken in one batch: at
- * 10 k/s this halves the syscalls per notification, and it saves CPU per
- * notification at 1 k/s and 100 k/s (docs/PERFORMANCE.md section 10). It
- * is bounded (ST_LINGER_US, under a millisecond) and skipped after a batch
- * that held informs: an inform's sender is waiting for the ack, traps'
- * senders are not.
+ * A short pause before sleeping, after a batch of traps. The worker says
+ * it lingers rather than sleeps, so ingest does not wake it for traps (no
+ * FUTEX_WAKE for ingest to make) and what arrives meanwhile is taken in one
+ * batch: at 10 k/s this halves the syscalls per notification, and it saves
+ * CPU per notification at 1 k/s and 100 k/s (docs/PERFORMANCE.md section
+ * 10). It is bounded (ST_LINGER_US, under a millisecond), skipped after a
+ * batch that held informs, and ended at once by a datagram that may need
+ * an answer (st_worker_urgent(): an inform's sender is waiting for the
+ * ack, traps' senders are not).
  */
-static void worker_linger(void)
+static void worker_linger(st_worker_t *wk)
 {
-	struct timespec ts = {.tv_nsec = ST_LINGER_US * 1000L};
+	struct timespec to = {.tv_nsec = ST_LINGER_US * 1000L};
 
-	nanosleep(&ts, NULL);
+	worker_wait(wk, ST_WORKER_LINGERING, &to);
+}
+
+/*
+ * SNMP message header, as far as needed: SEQUENCE { version, then v1/v2c:
+ * community, PDU (InformRequest: [6]); v3: msgGlobalData SEQUENCE { msgID,
+ * msgMaxSize, msgFlags (reportable: 0x04), ... } }.
+ */
+int st_worker_urgent(const uint8_t *data, size_t len)
+{
+	st_ber_t ber, msg, hdr;
+	int64_t version, id;
+	const uint8_t *val;
+	size_t vlen;
+	uint8_t tag;
+
+	st_ber_init(&ber, data, len);
+	if (st_ber_enter(&ber, 0x30, &msg) < 0 || st_ber_read_int(&msg, 0x02, &version) < 0)
+		return 0;
+	if (version == ST_SNMP_V2C)
+		return st_ber_read_octets(&msg, 0x04, &val, &vlen) == 0 &&
+		       st_ber_read_tlv(&msg, &tag, &val, &vlen) == 0 && tag == 0xa6;
+	if (version != ST_SNMP_V3 || st_ber_enter(&msg, 0x30, &hdr) < 0 ||
+	    st_ber_read_int(&hdr, 0x02, &id) < 0 || st_ber_read_int(&hdr, 0x02, &id) < 0 ||
+	    st_ber_read_octets(&hdr, 0x04, &val, &vlen) < 0 || vlen != 1)
+		return 0;
+	return (val[0] & 0x04) != 0;
 }
 
 /* ---- one datagram ------------------------------------------------------ */
@@ -847,7 +885,7 @@ static void *worker_main(void *arg)
 		    !worker_rings_pending(wk))
 			break;
 		if (linger) {
-			worker_linger();
+			worker_linger(wk);
 			linger = 0;
 			continue;
 		}
@@ -925,7 +963,7 @@ void st_worker_join(st_rt_t *rt)
 {
 	atomic_store_explicit(&rt->stop_workers, 1, memory_order_release);
 	for (unsigned w = 0; w < rt->nworkers; w++)
-		st_worker_wake(&rt->workers[w]);
+		st_worker_wake(&rt->workers[w], 1);
 	for (unsigned w = 0; w < rt->nworkers; w++)
 		pthread_join(rt->workers[w].thread, NULL);
 }
