@@ -67,12 +67,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sink_impl.h"
 #include "spool.h"
@@ -131,6 +134,16 @@ typedef struct st_kafka_sink {
 	int started;
 	int closed;
 	_Atomic int stop;
+	/*
+	 * The poller's wake-up: librdkafka writes to it when an event (a
+	 * delivery report, an error) reaches its empty main queue, a worker when
+	 * it appends to the journal while the poller waits (idle), and close.
+	 * -1: none (eventfd failed), the poller then polls every 50 ms.
+	 */
+	int wakefd;
+	_Atomic int idle;
+	int caught_up;    /* the last replay_step() read the journal to its end */
+	int mark_pending; /* confirmations handed to the spool since the last mark */
 
 	/* poller state: the poller thread only (or close, after the join) */
 	enum st_kafka_state state;
@@ -245,6 +258,7 @@ static void resolve_flush(st_kafka_sink_t *ks)
 	if (ks->ndone) {
 		st_spool_resolve_many(ks->spool, ks->done, ks->ndone);
 		ks->ndone = 0;
+		ks->mark_pending = 1;
 	}
 }
 
@@ -455,6 +469,28 @@ static rd_kafka_resp_err_t produce_line(st_kafka_sink_t *ks, const st_sink_rec_t
 	                         RD_KAFKA_V_END);
 }
 
+static void poller_wake(st_kafka_sink_t *ks)
+{
+	static const uint64_t one = 1;
+
+	if (ks->wakefd >= 0 && write(ks->wakefd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is full, so the poller is woken anyway */
+	}
+}
+
+/*
+ * After a journal append: wake the poller only if it waits with nothing to
+ * do, so a busy journal costs no system call per batch. The poller sets
+ * idle before its last look at the journal, the worker appends before it
+ * looks at idle (both sequentially consistent): either the poller sees the
+ * new lines, or the worker sees it idle and wakes it.
+ */
+static void poller_wake_if_idle(st_kafka_sink_t *ks)
+{
+	if (atomic_load(&ks->idle) && atomic_exchange(&ks->idle, 0))
+		poller_wake(ks);
+}
+
 /* journal: write the worker's batch with one append; 0 or -errno */
 static int journal_flush_worker(st_kafka_sink_t *ks, st_kafka_worker_t *w)
 {
@@ -471,6 +507,7 @@ static int journal_flush_worker(st_kafka_sink_t *ks, st_kafka_worker_t *w)
 			st_counter_add(&w->errors, 1);
 	} else {
 		st_counter_add(&w->spooled, w->lines);
+		poller_wake_if_idle(ks);
 	}
 	w->len = 0;
 	w->lines = 0;
@@ -502,6 +539,7 @@ static st_sink_result_t journal_write(st_kafka_sink_t *ks, st_kafka_worker_t *w,
 		/* larger than a whole batch: on its own */
 		n = st_spool_append(ks->spool, &srec);
 		if (n == 0) {
+			poller_wake_if_idle(ks);
 			st_counter_add(&w->spooled, 1);
 			st_counter_add(&w->accepted, 1);
 			return ST_SINK_ACCEPTED;
@@ -668,6 +706,8 @@ static int replay_step(st_kafka_sink_t *ks)
 
 		if (ks->pend_i == ks->pend_n) {
 			unsigned max = ST_KAFKA_READ_BATCH;
+
+			ks->caught_up = 0;
 			int rc;
 
 			if (ks->journal) {
@@ -683,6 +723,7 @@ static int replay_step(st_kafka_sink_t *ks)
 			                         &ks->pend_n);
 
 			if (rc == -ENODATA) {
+				ks->caught_up = 1;
 				/* everything read: new lines may go direct, and
 				 * they queue behind the replayed ones (the
 				 * journal: they keep coming through it) */
@@ -828,10 +869,50 @@ static void poller_step(st_kafka_sink_t *ks, int64_t now)
 		st_spool_sync(ks->spool);
 		ks->next_sync = now + ST_KAFKA_SYNC_MS;
 		ks->next_mark = now + ST_KAFKA_MARK_MS;
+		ks->mark_pending = 0;
 	} else if (ks->journal && now >= ks->next_mark) {
 		/* the low-water mark: a crash re-sends from here */
 		st_spool_mark(ks->spool);
 		ks->next_mark = now + ST_KAFKA_MARK_MS;
+		ks->mark_pending = 0;
+	}
+}
+
+/*
+ * Nothing to produce: wait for the wake-up descriptor. While librdkafka
+ * holds messages, brokers are down or the spool is engaged, the poller
+ * looks every 50 ms as before (delivery stalls, outages and probes are
+ * decided on time); with all delivered and the journal read to its end it
+ * waits for the next sync (at most a second), or for the next mark when
+ * confirmations are not persisted yet. An idle collector's poller wakes
+ * about once a second.
+ */
+static void poller_wait(st_kafka_sink_t *ks)
+{
+	int64_t now = now_mono_ms(), until = ks->next_sync;
+	struct pollfd pfd = {.fd = ks->wakefd, .events = POLLIN};
+	uint64_t v;
+
+	if (rd_kafka_outq_len(ks->rk) > 0 || atomic_load(&ks->down_since) ||
+	    ks->state == ST_KAFKA_SPOOL || (ks->state == ST_KAFKA_REPLAY && !ks->caught_up))
+		until = now + 50;
+	else if (ks->mark_pending && ks->next_mark < until)
+		until = ks->next_mark;
+	if (until > now + 1000)
+		until = now + 1000;
+	if (until <= now)
+		return;
+	atomic_store(&ks->idle, 1);
+	/* a last look: lines appended before idle was visible */
+	if (ks->state == ST_KAFKA_REPLAY && replay_step(ks) > 0) {
+		atomic_store(&ks->idle, 0);
+		return;
+	}
+	if (!atomic_load(&ks->stop))
+		(void)poll(&pfd, 1, (int)(until - now));
+	atomic_store(&ks->idle, 0);
+	if (read(ks->wakefd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: woken by the time limit */
 	}
 }
 
@@ -844,13 +925,17 @@ static void *poller_main(void *arg)
 	while (!atomic_load(&ks->stop)) {
 		int produced = 0;
 
-		rd_kafka_poll(ks->rk, ks->state == ST_KAFKA_REPLAY ? 0 : 50);
+		rd_kafka_poll(ks->rk, ks->wakefd >= 0 || ks->state == ST_KAFKA_REPLAY ? 0 : 50);
 		poller_step(ks, now_mono_ms());
 		if (ks->state == ST_KAFKA_REPLAY) {
 			produced = replay_step(ks);
-			if (produced == 0 && ks->state == ST_KAFKA_REPLAY)
+			if (produced == 0 && ks->state == ST_KAFKA_REPLAY && !ks->caught_up) {
 				rd_kafka_poll(ks->rk, 5); /* librdkafka is full: let it drain */
+				continue;
+			}
 		}
+		if (produced == 0 && ks->wakefd >= 0)
+			poller_wait(ks);
 	}
 	return NULL;
 }
@@ -1017,6 +1102,7 @@ static int kafka_close(st_sink_t *sink, int timeout_ms)
 	ks->closed = 1;
 	if (ks->started) {
 		atomic_store(&ks->stop, 1);
+		poller_wake(ks);
 		pthread_join(ks->poller, NULL);
 		ks->started = 0;
 	}
@@ -1135,6 +1221,8 @@ static void kafka_free(st_sink_t *sink)
 		rd_kafka_topic_destroy(ks->rkt);
 	if (ks->rk)
 		rd_kafka_destroy(ks->rk);
+	if (ks->wakefd >= 0)
+		close(ks->wakefd); /* after librdkafka, which may write to it until then */
 	st_spool_close(ks->spool);
 	for (unsigned i = 0; ks->w && i < sink->nworkers; i++)
 		free(ks->w[i].buf);
@@ -1386,6 +1474,14 @@ static int kafka_client_new(st_kafka_sink_t *ks, const char *uri, rd_kafka_conf_
 		snprintf(err, errlen, "output '%s': %s", uri, errstr);
 		return -EINVAL;
 	}
+	ks->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ks->wakefd >= 0) {
+		static const uint64_t one = 1;
+		rd_kafka_queue_t *q = rd_kafka_queue_get_main(ks->rk);
+
+		rd_kafka_queue_io_event_enable(q, ks->wakefd, &one, sizeof(one));
+		rd_kafka_queue_destroy(q);
+	}
 	ks->rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
 	if (!ks->rkt) {
 		snprintf(err, errlen, "output '%s': topic '%s': %s", uri, ks->topic,
@@ -1411,6 +1507,7 @@ int st_sink_kafka_new(const char *uri, const st_sink_conf_t *conf, st_sink_t *si
 		return -ENOMEM;
 	sink->impl = ks;
 	ks->sink = sink;
+	ks->wakefd = -1;
 	sink->ops = &kafka_ops;
 	ks->key = kc->key;
 	ks->headers = kc->headers;

@@ -23,6 +23,7 @@ consumer:
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -210,6 +211,43 @@ class JournalTest(unittest.TestCase):
         return out
 
     # ------------------------------------------------------------------
+    def test_idle_kafka_poller_wakes_about_once_a_second(self):
+        """With the brokers up and nothing arriving, the kafka/poll thread
+        waits (journal and memory acceptance alike): about one wake-up a
+        second, not one per 5 ms or 50 ms poll. A notification sent while it
+        waits still reaches Kafka."""
+        for acceptance in ("journal", "memory"):
+            with self.subTest(acceptance=acceptance):
+                c = self.collector("--set", f"output.kafka.acceptance={acceptance}")
+                net_snmp("snmptrap", "-v2c", "-c", "public", f"127.0.0.1:{self.port}", "",
+                         "1.3.6.1.6.3.1.1.5.3")
+                time.sleep(2)
+                tid = [t for t in os.listdir(f"/proc/{c.proc.pid}/task")
+                       if open(f"/proc/{c.proc.pid}/task/{t}/comm").read().strip() ==
+                       "kafka/poll"][0]
+
+                def switches():
+                    with open(f"/proc/{c.proc.pid}/task/{tid}/status") as f:
+                        return int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", f.read(),
+                                             re.M).group(1))
+                before = switches()
+                time.sleep(4)
+                woke = switches() - before
+                self.assertLessEqual(woke, 10, f"kafka/poll woke {woke} times in 4 s idle")
+                # woken by a new line at once: it is delivered, not left waiting
+                net_snmp("snmptrap", "-v2c", "-c", "public", f"127.0.0.1:{self.port}", "",
+                         "1.3.6.1.6.3.1.1.5.4")
+                deadline = time.time() + 10
+                while time.time() < deadline:
+                    m = c.metrics()
+                    if sum(v for k, v in m.items() if k.startswith(
+                            "stormtrap_sink_lines_total") and 'result="written"' in k) >= 2:
+                        break
+                    time.sleep(0.2)
+                else:
+                    self.fail("the second trap was not delivered: " + c.stderr_text()[-2000:])
+                self.assertEqual(c.stop(), 0, c.stderr_text()[-2000:])
+
     def test_chaos_kill9_rounds_under_load(self):
         rnd = random.Random(int(os.environ.get("ST_CHAOS_SEED", str(os.getpid()))))
         acked, sent_informs = set(), set()
