@@ -343,6 +343,20 @@ static void jw_octets_member(st_jw_t *w, const char *key, size_t key_len, const 
  * how many characters escaping adds (one for " \ LF CR TAB, five for the
  * other control characters, written as \u00XX).
  */
+/*
+ * Eight octets none of which is a control character, '"', '\\' or above
+ * 0x7f (the "has a byte less than n" and "has a zero byte" word tricks;
+ * exact for n <= 0x80): names, labels and most displays are such words.
+ */
+static inline int word_plain(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return !((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
+	         ((b - ones) & ~b & highs));
+}
+
 static long annot_scan(const uint8_t *s, size_t len)
 {
 	size_t i = 0, n;
@@ -350,6 +364,16 @@ static long annot_scan(const uint8_t *s, size_t len)
 
 	while (i < len) {
 		uint8_t c = s[i];
+
+		if (len - i >= 8) {
+			uint64_t x;
+
+			memcpy(&x, s + i, 8);
+			if (word_plain(x)) {
+				i += 8;
+				continue;
+			}
+		}
 
 		if (c < 0x80) {
 			if (utf8_class[c] == 1)

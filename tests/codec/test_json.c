@@ -1571,3 +1571,41 @@ Test(json, bound_names_holds_for_worst_cases)
 	}
 	cr_assert_eq(st_json_bound_names(100, NULL), st_json_bound(100));
 }
+
+/* the word-at-a-time scan: a character to escape (or a non-ASCII one) at
+ * any position of a long name is still escaped (or left whole) */
+Test(json, names_escaped_at_every_position)
+{
+	static const char *const specials[] = {"\"",   "\\",   "\n",      "\x01",
+	                                       "\x1f", "\x7f", "\xc3\xa9"};
+	st_json_meta_t meta = default_meta();
+	st_json_vbname_t vb[6];
+	st_json_names_t names = {.vb = vb, .nvb = 4};
+	st_json_info_t info;
+	const uint8_t *m;
+	size_t n = names_msg(&m);
+	char text[64];
+
+	cr_assert_eq(st_snmp_decode(m, n, &msg), 0);
+	meta.names = &names;
+	for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+		for (size_t pos = 0; pos < 24; pos++) {
+			size_t sl = strlen(specials[k]);
+			json_t *root;
+
+			memset(vb, 0, sizeof(vb));
+			memset(text, 'a', 24);
+			memcpy(text + pos, specials[k], sl);
+			text[24 + sl] = 0;
+			memset(text + pos + sl, 'b', 24 - pos);
+			text[24 + sl] = 0;
+			vb[2].name = text;
+			vb[2].name_len = (uint32_t)strlen(text);
+			root = encode(&msg, &meta, &info);
+			cr_assert_eq(info.names_omitted, 0);
+			str_member(varbind(root, 0, "1.3.6.1.2.1.2.2.1.8.7", "Integer32"), "name",
+			           text);
+			json_decref(root);
+		}
+	}
+}
