@@ -325,6 +325,16 @@ unsigned st_worker_pick(const st_rt_t *rt, const st_sa_t *src)
 		h = hash_bytes((const uint8_t *)&src->in.sin_addr, 4, 0xcbf29ce484222325ULL);
 	else
 		h = hash_bytes((const uint8_t *)&src->in6.sin6_addr, 16, 0xcbf29ce484222325ULL);
+	/*
+	 * FNV-1a's last multiplication leaves the high half almost untouched by
+	 * the last octet: unmixed, every address of a /24 went to one worker.
+	 * The 64-bit finalizer of MurmurHash3 spreads every input bit.
+	 */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return (unsigned)((h >> 32) % rt->nworkers);
 }
 
